@@ -1,0 +1,360 @@
+#include "dialect/Dialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <string>
+
+using namespace mlir;
+
+#include "dialect/LenetDialect.cpp.inc"
+#include "dialect/ShapeInferenceInterface.cpp.inc"
+
+namespace lenet {
+
+void LenetDialect::initialize() {
+  addOperations<
+#define GET_OP_LIST
+#include "dialect/LenetOps.cpp.inc"
+      >();
+}
+
+llvm::Optional<llvm::SmallVector<int64_t, 4>> exampleShape(Type type) {
+  auto ranked = type.dyn_cast<RankedTensorType>();
+  if (!ranked || ranked.getRank() < 1)
+    return llvm::None;
+  auto shape = ranked.getShape().drop_front();
+  return llvm::SmallVector<int64_t, 4>(shape.begin(), shape.end());
+}
+
+RankedTensorType batchedType(MLIRContext *ctx, llvm::ArrayRef<int64_t> shape) {
+  llvm::SmallVector<int64_t, 4> dims{ShapedType::kDynamicSize};
+  dims.append(shape.begin(), shape.end());
+  return RankedTensorType::get(dims, FloatType::getF32(ctx));
+}
+
+std::string formatShape(llvm::ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i)
+      s += ", ";
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+llvm::StringRef opName(Operation *op) {
+  if (auto attr = op->getAttrOfType<StringAttr>("name"))
+    return attr.getValue();
+  return {};
+}
+
+} // namespace lenet
+
+using namespace lenet;
+
+namespace {
+
+// Shape checking and inference share one code path per op: `Checker` either sets the
+// types it computes (inference) or compares them with the types already there (verifier).
+// Comparisons are skipped for values not yet inferred (unranked), so the verifier accepts
+// the IR as MLIRGen emits it as well as after shape inference.
+class Checker {
+public:
+  Checker(Operation *op, bool infer) : op_(op), infer_(infer) {}
+
+  // "conv 'c3'" — how messages name the op for a user.
+  std::string what() const {
+    return op_->getName().stripDialect().str() + " '" + opName(op_).str() + "'";
+  }
+
+  InFlightDiagnostic error() { return op_->emitError() << what() << ": "; }
+
+  // The per-example shape of an operand, which must be a batched f32 tensor. During
+  // inference every operand is already inferred (ops are visited in order).
+  LogicalResult operandShape(Value v, StringRef role, llvm::SmallVectorImpl<int64_t> &shape,
+                             bool &known) {
+    known = false;
+    auto ranked = v.getType().dyn_cast<RankedTensorType>();
+    if (!ranked) {
+      if (infer_)
+        return error() << "internal error: the " << role << " has no inferred shape";
+      return success();
+    }
+    if (!ranked.getElementType().isF32())
+      return error() << "the " << role << " must be a tensor of f32, got " << ranked;
+    if (ranked.getRank() < 2 || !ShapedType::isDynamic(ranked.getDimSize(0)))
+      return error() << "the " << role << " must be a batch of examples (tensor<?x...xf32>), got "
+                     << ranked;
+    for (int64_t d : ranked.getShape().drop_front())
+      if (ShapedType::isDynamic(d) || d <= 0)
+        return error() << "the " << role << " must have a static per-example shape, got " << ranked;
+    auto s = ranked.getShape().drop_front();
+    shape.assign(s.begin(), s.end());
+    known = true;
+    return success();
+  }
+
+  // Sets (inference) or checks (verifier) the type of `v`.
+  LogicalResult setOrCheck(Value v, Type expected, StringRef role) {
+    if (infer_) {
+      v.setType(expected);
+      return success();
+    }
+    if (v.getType().isa<RankedTensorType>() && v.getType() != expected)
+      return error() << "the " << role << " has type " << v.getType() << ", expected " << expected;
+    return success();
+  }
+
+  LogicalResult setOrCheckParam(Value v, llvm::ArrayRef<int64_t> shape, StringRef role) {
+    return setOrCheck(v, RankedTensorType::get(shape, FloatType::getF32(op_->getContext())), role);
+  }
+
+  LogicalResult setOrCheckResult(llvm::ArrayRef<int64_t> shape) {
+    return setOrCheck(op_->getResult(0), batchedType(op_->getContext(), shape), "result");
+  }
+
+  bool inferring() const { return infer_; }
+
+private:
+  Operation *op_;
+  bool infer_;
+};
+
+LogicalResult positive(Checker &c, int64_t value, StringRef attr) {
+  if (value <= 0)
+    return c.error() << attr << " must be positive, got " << value;
+  return success();
+}
+
+// Output extent of a window of `window` sliding by `stride` over `extent` (with `pad` on each
+// side); fails when the window does not fit.
+LogicalResult windowExtent(Checker &c, StringRef windowName, int64_t extent, int64_t pad,
+                           int64_t window, int64_t stride, int64_t &out) {
+  int64_t padded = extent + 2 * pad;
+  if (window > padded)
+    return c.error() << "the " << windowName << " (" << window << "x" << window
+                     << ") is larger than its " << (pad ? "padded " : "") << "input (" << padded
+                     << "x" << padded << ")";
+  out = (padded - window) / stride + 1;
+  return success();
+}
+
+LogicalResult imageInput(Checker &c, Value input, llvm::SmallVectorImpl<int64_t> &shape,
+                         bool &known) {
+  if (failed(c.operandShape(input, "input", shape, known)))
+    return failure();
+  if (known && shape.size() != 3)
+    return c.error() << "expects an image input [channels, height, width], got "
+                     << formatShape(shape);
+  if (known && shape[1] != shape[2])
+    return c.error() << "expects a square image, got " << formatShape(shape);
+  return success();
+}
+
+// --- per-op checks --------------------------------------------------------------------
+
+LogicalResult checkConv(ConvOp op, bool infer) {
+  Checker c(op, infer);
+  int64_t filters = op.filtersAttr().getInt(), k = op.kernelAttr().getInt(),
+          stride = op.strideAttr().getInt(), pad = op.padAttr().getInt();
+  if (failed(positive(c, filters, "filters")) || failed(positive(c, k, "kernel")) ||
+      failed(positive(c, stride, "stride")))
+    return failure();
+  if (pad < 0)
+    return c.error() << "pad must not be negative, got " << pad;
+
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(imageInput(c, op.input(), in, known)))
+    return failure();
+
+  // The connection table: one row per output map, listing the input maps it reads.
+  int64_t connections = 0;
+  if (auto table = op.tableAttr()) {
+    if (static_cast<int64_t>(table.size()) != filters)
+      return c.error() << "the connection table has " << table.size() << " rows, but filters = "
+                       << filters << " (one row per output map)";
+    for (size_t f = 0; f < table.size(); ++f) {
+      auto maps = table[f].dyn_cast<ArrayAttr>();
+      if (!maps || maps.empty())
+        return c.error() << "row " << f << " of the connection table must be a non-empty list";
+      llvm::SmallVector<int64_t, 8> seen;
+      for (Attribute a : maps) {
+        auto i = a.dyn_cast<IntegerAttr>();
+        if (!i)
+          return c.error() << "row " << f << " of the connection table must list integers";
+        int64_t m = i.getInt();
+        if (m < 0 || (known && m >= in[0]))
+          return c.error() << "row " << f << " of the connection table names input map " << m
+                           << ", but the input has " << (known ? in[0] : 0) << " maps (0 to "
+                           << (known ? in[0] - 1 : -1) << ")";
+        if (llvm::is_contained(seen, m))
+          return c.error() << "row " << f << " of the connection table names input map " << m
+                           << " twice";
+        seen.push_back(m);
+      }
+      connections += maps.size();
+    }
+  }
+  if (!known)
+    return success();
+
+  int64_t oh, ow;
+  if (failed(windowExtent(c, "kernel", in[1], pad, k, stride, oh)) ||
+      failed(windowExtent(c, "kernel", in[2], pad, k, stride, ow)))
+    return failure();
+  if (op.tableAttr()) {
+    if (failed(c.setOrCheckParam(op.weight(), {connections, k, k}, "weight")))
+      return failure();
+  } else if (failed(c.setOrCheckParam(op.weight(), {filters, in[0], k, k}, "weight"))) {
+    return failure();
+  }
+  if (failed(c.setOrCheckParam(op.bias(), {filters}, "bias")))
+    return failure();
+  return c.setOrCheckResult({filters, oh, ow});
+}
+
+template <typename PoolOp>
+LogicalResult checkPool(PoolOp op, bool infer) {
+  Checker c(op, infer);
+  int64_t size = op.sizeAttr().getInt(), stride = op.strideAttr().getInt();
+  if (failed(positive(c, size, "size")) || failed(positive(c, stride, "stride")))
+    return failure();
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(imageInput(c, op.input(), in, known)))
+    return failure();
+  if (!known) // the verifier, before shape inference
+    return success();
+  int64_t oh, ow;
+  if (failed(windowExtent(c, "window", in[1], 0, size, stride, oh)) ||
+      failed(windowExtent(c, "window", in[2], 0, size, stride, ow)))
+    return failure();
+  return c.setOrCheckResult({in[0], oh, ow});
+}
+
+LogicalResult checkSubsample(SubsampleOp op, bool infer) {
+  if (failed(checkPool(op, infer)))
+    return failure();
+  Checker c(op, infer);
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(c.operandShape(op.input(), "input", in, known)))
+    return failure();
+  if (!known)
+    return success();
+  if (failed(c.setOrCheckParam(op.coef(), {in[0]}, "coefficient")))
+    return failure();
+  return c.setOrCheckParam(op.bias(), {in[0]}, "bias");
+}
+
+LogicalResult checkDense(DenseOp op, bool infer) {
+  Checker c(op, infer);
+  int64_t units = op.unitsAttr().getInt();
+  if (failed(positive(c, units, "units")))
+    return failure();
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(c.operandShape(op.input(), "input", in, known)) )
+    return failure();
+  if (!known)
+    return success();
+  if (in.size() != 1)
+    return c.error() << "expects a flat input [features], got " << formatShape(in)
+                     << "; flatten it first: dense(flatten(...), " << units << ")";
+  if (failed(c.setOrCheckParam(op.weight(), {units, in[0]}, "weight")) ||
+      failed(c.setOrCheckParam(op.bias(), {units}, "bias")))
+    return failure();
+  return c.setOrCheckResult({units});
+}
+
+LogicalResult checkFlatten(FlattenOp op, bool infer) {
+  Checker c(op, infer);
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(c.operandShape(op.input(), "input", in, known)) )
+    return failure();
+  if (!known)
+    return success();
+  int64_t n = 1;
+  for (int64_t d : in)
+    n *= d;
+  return c.setOrCheckResult({n});
+}
+
+LogicalResult checkElementwise(Operation *op, Value input, bool infer) {
+  Checker c(op, infer);
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(c.operandShape(input, "input", in, known)) )
+    return failure();
+  if (!known)
+    return success();
+  return c.setOrCheckResult(in);
+}
+
+LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
+  Checker c(op, infer);
+  llvm::SmallVector<int64_t, 4> logits;
+  bool known;
+  if (failed(c.operandShape(op.logits(), "logits", logits, known)))
+    return failure();
+  if (known && logits.size() != 1)
+    return c.error() << "expects flat logits [classes], got " << formatShape(logits);
+
+  // The labels are a model input declared `label y: class[N]`: a batch of i32 class indices.
+  auto labelsType = op.labels().getType().dyn_cast<RankedTensorType>();
+  auto arg = op.labels().dyn_cast<BlockArgument>();
+  auto func = arg ? dyn_cast<FuncOp>(arg.getOwner()->getParentOp()) : FuncOp();
+  IntegerAttr classes = func ? func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kClassesAttr)
+                             : IntegerAttr();
+  if (!labelsType || labelsType.getRank() != 1 || !labelsType.getElementType().isInteger(32) ||
+      !classes)
+    return c.error() << "the second operand must be a label input (label y: class[N])";
+  if (known && logits[0] != classes.getInt())
+    return c.error() << "the logits have " << logits[0] << " classes, but the labels have "
+                     << classes.getInt();
+  return c.setOrCheck(op.getResult(), RankedTensorType::get({}, FloatType::getF32(op.getContext())),
+                      "result");
+}
+
+} // namespace
+
+// --- verifiers (ODS calls ::verify) and shape inference (the interface) --------------
+
+static LogicalResult verify(ParamOp op) {
+  StringRef role = op.role();
+  if (role != "weight" && role != "bias" && role != "coef")
+    return op.emitOpError() << "role must be weight, bias or coef, got '" << role << "'";
+  auto type = op.getType().dyn_cast<RankedTensorType>();
+  if (type && (!type.hasStaticShape() || !type.getElementType().isF32()))
+    return op.emitOpError() << "a parameter must have a static f32 shape, got " << type;
+  return success();
+}
+static LogicalResult verify(ConvOp op) { return checkConv(op, false); }
+static LogicalResult verify(AvgPoolOp op) { return checkPool(op, false); }
+static LogicalResult verify(MaxPoolOp op) { return checkPool(op, false); }
+static LogicalResult verify(SubsampleOp op) { return checkSubsample(op, false); }
+static LogicalResult verify(DenseOp op) { return checkDense(op, false); }
+static LogicalResult verify(FlattenOp op) { return checkFlatten(op, false); }
+static LogicalResult verify(SigmoidOp op) { return checkElementwise(op, op.input(), false); }
+static LogicalResult verify(TanhOp op) { return checkElementwise(op, op.input(), false); }
+static LogicalResult verify(ReluOp op) { return checkElementwise(op, op.input(), false); }
+static LogicalResult verify(ScaledTanhOp op) { return checkElementwise(op, op.input(), false); }
+static LogicalResult verify(SoftmaxCrossEntropyOp op) { return checkLoss(op, false); }
+
+LogicalResult ConvOp::inferShapes() { return checkConv(*this, true); }
+LogicalResult AvgPoolOp::inferShapes() { return checkPool(*this, true); }
+LogicalResult MaxPoolOp::inferShapes() { return checkPool(*this, true); }
+LogicalResult SubsampleOp::inferShapes() { return checkSubsample(*this, true); }
+LogicalResult DenseOp::inferShapes() { return checkDense(*this, true); }
+LogicalResult FlattenOp::inferShapes() { return checkFlatten(*this, true); }
+LogicalResult SigmoidOp::inferShapes() { return checkElementwise(*this, input(), true); }
+LogicalResult TanhOp::inferShapes() { return checkElementwise(*this, input(), true); }
+LogicalResult ReluOp::inferShapes() { return checkElementwise(*this, input(), true); }
+LogicalResult ScaledTanhOp::inferShapes() { return checkElementwise(*this, input(), true); }
+LogicalResult SoftmaxCrossEntropyOp::inferShapes() { return checkLoss(*this, true); }
+
+#define GET_OP_CLASSES
+#include "dialect/LenetOps.cpp.inc"

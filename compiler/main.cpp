@@ -1,0 +1,214 @@
+// lenetc: compiles LeNet-family model descriptions (models/*.nn).
+//
+//   lenetc [--emit=ast|mlir] MODEL.nn      print a compiler stage (the Toy tutorial's habit)
+//   lenetc summary MODEL.nn                layers, shapes and parameter counts
+//   lenetc graph MODEL.nn -o FILE.svg      draw the graph
+//
+// Exit status: 0 success, 1 the model has errors (or an output could not be written),
+// 2 the command line is wrong.
+#include "dialect/MLIRGen.h"
+#include "tools/Compile.h"
+#include "tools/Graph.h"
+#include "tools/Layers.h"
+
+#include "llvm/Support/raw_os_ostream.h"
+
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+using namespace lenetc;
+
+namespace {
+
+const char *kVersion = "lenetc 0.1.0 (MLIR 14, Halide 14)";
+
+void printMainHelp(std::ostream &os) {
+  os << "lenetc - compile LeNet-family model descriptions into fast native trainers\n"
+        "\n"
+        "Usage:\n"
+        "  lenetc [--emit=STAGE] MODEL.nn      print one stage of the compiler (default: mlir)\n"
+        "  lenetc summary MODEL.nn             print layers, output shapes and parameter counts\n"
+        "  lenetc graph MODEL.nn -o FILE       draw the model's graph (.svg, .png, .pdf or .dot)\n"
+        "  lenetc help [COMMAND]               this help, or a command's\n"
+        "\n"
+        "Options:\n"
+        "  --emit=ast      the syntax tree, as parsed\n"
+        "  --emit=mlir     the lenet dialect after shape inference and verification\n"
+        "  -h, --help      show help\n"
+        "  --version       show the version\n"
+        "\n"
+        "Ops of the model language (see docs/language.md):\n";
+  for (const auto &op : languageOps())
+    os << "  " << op.signature << "\n      " << op.summary << "\n";
+  os << "\nExit status: 0 success, 1 errors in the model, 2 a bad command line.\n";
+}
+
+void printSummaryHelp(std::ostream &os) {
+  os << "Usage: lenetc summary MODEL.nn\n\n"
+        "Prints the model's layers (an activation that follows an op shares its row), each\n"
+        "layer's per-example output shape and parameter count, the total, and the training\n"
+        "defaults of the model's train block.\n";
+}
+
+void printGraphHelp(std::ostream &os) {
+  os << "Usage: lenetc graph MODEL.nn -o FILE\n\n"
+        "Draws the model's layers and their connections with Graphviz. FILE's extension picks\n"
+        "the format: .svg, .png or .pdf (rendered by Graphviz' dot), or .dot (the DOT text).\n\n"
+        "Options:\n"
+        "  -o, --output FILE   where to write the drawing (required)\n";
+}
+
+int usageError(const std::string &message, const char *helpCommand) {
+  std::cerr << "lenetc: error: " << message << "\n"
+            << "Run 'lenetc " << helpCommand << "--help' for usage.\n";
+  return 2;
+}
+
+bool isHelp(const std::string &a) { return a == "-h" || a == "--help"; }
+
+// Compiles `path` to MLIR; diagnostics go to stderr.
+int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
+  return c.compileFile(path, stage) ? 0 : 1;
+}
+
+int runEmit(const std::vector<std::string> &args) {
+  std::string emit = "mlir", path;
+  for (const auto &a : args) {
+    if (isHelp(a)) {
+      printMainHelp(std::cout);
+      return 0;
+    }
+    if (a.rfind("--emit=", 0) == 0) {
+      emit = a.substr(7);
+    } else if (a == "--emit") {
+      return usageError("--emit needs a value: --emit=ast or --emit=mlir", "");
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "'", "");
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return usageError("more than one model file given ('" + path + "' and '" + a + "')", "");
+    }
+  }
+  if (emit != "ast" && emit != "mlir")
+    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir)", "");
+  if (path.empty())
+    return usageError("no model file given", "");
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, path, emit == "ast" ? Stage::AST : Stage::MLIR))
+    return rc;
+  if (emit == "ast") {
+    dumpAST(c.ast(), std::cout);
+  } else {
+    llvm::raw_os_ostream os(std::cout);
+    c.module().print(os);
+    os << "\n";
+  }
+  return 0;
+}
+
+int runSummary(const std::vector<std::string> &args) {
+  std::string path;
+  for (const auto &a : args) {
+    if (isHelp(a)) {
+      printSummaryHelp(std::cout);
+      return 0;
+    }
+    if (!a.empty() && a[0] == '-')
+      return usageError("unknown option '" + a + "' for summary", "summary ");
+    if (!path.empty())
+      return usageError("summary takes one model file", "summary ");
+    path = a;
+  }
+  if (path.empty())
+    return usageError("summary needs a model file", "summary ");
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, path, Stage::MLIR))
+    return rc;
+  printSummary(summarize(c.module()), std::cout);
+  return 0;
+}
+
+int runGraph(const std::vector<std::string> &args) {
+  std::string path, output;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    if (isHelp(a)) {
+      printGraphHelp(std::cout);
+      return 0;
+    }
+    if (a == "-o" || a == "--output") {
+      if (i + 1 >= args.size())
+        return usageError(a + " needs a file name", "graph ");
+      output = args[++i];
+    } else if (a.rfind("--output=", 0) == 0) {
+      output = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "' for graph", "graph ");
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return usageError("graph takes one model file", "graph ");
+    }
+  }
+  if (path.empty())
+    return usageError("graph needs a model file", "graph ");
+  if (output.empty())
+    return usageError("graph needs an output file: -o FILE.svg", "graph ");
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, path, Stage::MLIR))
+    return rc;
+  std::string error;
+  if (!writeGraph(summarize(c.module()), output, error)) {
+    std::cerr << "lenetc: error: " << error << "\n";
+    return 1;
+  }
+  std::cerr << "wrote " << output << "\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  // Graphviz may exit before reading all of its input; that is reported, not fatal.
+  std::signal(SIGPIPE, SIG_IGN);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    printMainHelp(std::cerr);
+    return 2;
+  }
+  const std::string &first = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (isHelp(first)) {
+    printMainHelp(std::cout);
+    return 0;
+  }
+  if (first == "--version") {
+    std::cout << kVersion << "\n";
+    return 0;
+  }
+  if (first == "help") {
+    if (rest.empty())
+      printMainHelp(std::cout);
+    else if (rest[0] == "summary")
+      printSummaryHelp(std::cout);
+    else if (rest[0] == "graph")
+      printGraphHelp(std::cout);
+    else
+      return usageError("no help for '" + rest[0] + "' (commands: summary, graph)", "");
+    return 0;
+  }
+  if (first == "summary")
+    return runSummary(rest);
+  if (first == "graph")
+    return runGraph(rest);
+  try {
+    return runEmit(args);
+  } catch (const std::exception &e) {
+    std::cerr << "lenetc: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

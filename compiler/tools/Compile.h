@@ -1,0 +1,54 @@
+// The compiler driver: a model file through each stage, stopping at the first that fails.
+//   read -> lex/parse (AST) -> MLIR generation -> shape inference + verification (MLIR)
+// Every stage reports through one DiagnosticEngine, MLIR's own diagnostics included.
+#pragma once
+
+#include "frontend/AST.h"
+#include "frontend/Diagnostics.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace mlir {
+class ScopedDiagnosticHandler;
+} // namespace mlir
+
+namespace lenetc {
+
+enum class Stage { AST, MLIR };
+
+class Compilation {
+public:
+  // Diagnostics go to `diagOut` (may be null: recorded only).
+  explicit Compilation(std::ostream *diagOut);
+  ~Compilation();
+
+  // Compiles the file at `path` up to `stage`. False after an error has been reported.
+  bool compileFile(const std::string &path, Stage stage);
+  // The same for text in memory, shown in messages as `path` (tests use this).
+  bool compileText(const std::string &path, const std::string &text, Stage stage);
+
+  const ModelAST &ast() const { return *ast_; }
+  mlir::ModuleOp module() { return *module_; }
+  DiagnosticEngine &diag() { return *diag_; }
+  mlir::MLIRContext &context() { return *ctx_; }
+
+private:
+  bool run(Stage stage);
+
+  std::ostream *diagOut_;
+  std::unique_ptr<SourceFile> file_;
+  std::unique_ptr<DiagnosticEngine> diag_;
+  std::unique_ptr<mlir::MLIRContext> ctx_;
+  std::unique_ptr<mlir::ScopedDiagnosticHandler> handler_; // after ctx_: destroyed before it
+  std::optional<ModelAST> ast_;
+  mlir::OwningOpRef<mlir::ModuleOp> module_;
+};
+
+} // namespace lenetc
