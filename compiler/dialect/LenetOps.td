@@ -10,6 +10,7 @@
 #define LENET_OPS
 
 include "mlir/IR/OpBase.td"
+include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "dialect/ShapeInferenceInterface.td"
 
@@ -23,15 +24,26 @@ def Lenet_Dialect : Dialect {
   }];
 }
 
+// Every op but the terminator names its result after its `name` (%c1, %c1.sigmoid, ...),
+// so that the printed IR reads like the model file.
 class Lenet_Op<string mnemonic, list<Trait> traits = []> : Op<Lenet_Dialect, mnemonic, traits>;
 
+class Lenet_NamedOp<string mnemonic, list<Trait> traits = []>
+    : Lenet_Op<mnemonic, !listconcat(traits, [OpAsmOpInterface])> {
+  let extraClassDeclaration = [{
+    void getAsmResultNames(::llvm::function_ref<void(::mlir::Value, ::llvm::StringRef)> setName) {
+      setName(getResult(), name());
+    }
+  }];
+}
+
 class Lenet_ShapedOp<string mnemonic, list<Trait> traits = []>
-    : Lenet_Op<mnemonic, !listconcat(traits, [NoSideEffect,
+    : Lenet_NamedOp<mnemonic, !listconcat(traits, [NoSideEffect,
         DeclareOpInterfaceMethods<ShapeInferenceOpInterface>])> {
   let verifier = [{ return ::verify(*this); }];
 }
 
-def ParamOp : Lenet_Op<"param", [NoSideEffect]> {
+def ParamOp : Lenet_NamedOp<"param", [NoSideEffect]> {
   let summary = "a trainable parameter";
   let description = [{
     A trainable tensor of the model. `role` is `weight`, `bias` or `coef` (the trainable

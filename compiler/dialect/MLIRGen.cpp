@@ -524,7 +524,7 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
 bool Generator::callAttrs(const Expr &e, const std::vector<Signature> &sigs, const char *what,
                           DictionaryAttr &out) {
   if (e.kind != Expr::Kind::Call && e.kind != Expr::Kind::Name)
-    return error(e.loc, std::string("expected ") + what + " (" + joinNames(signatureNames(sigs)) +
+    return error(e.loc, std::string("expected an ") + what + " (" + joinNames(signatureNames(sigs)) +
                             "), got " + exprToString(e));
   const Signature *sig = findSignature(sigs, e.text);
   if (!sig)
@@ -592,7 +592,7 @@ bool Generator::trainValue(const TrainSetting &t, NamedAttrList &attrs) {
     DictionaryAttr d;
     bool isOpt = t.key == "optimizer";
     if (!callAttrs(e, isOpt ? optimizerSignatures() : scheduleSignatures(),
-                   isOpt ? "an optimizer" : "a learning-rate schedule", d))
+                   isOpt ? "optimizer" : "learning-rate schedule", d))
       return false;
     attrs.set(t.key, d);
     return true;

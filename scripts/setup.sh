@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up a Debian bookworm machine for lenetc and builds it:
+#   1. installs the Debian packages it needs (only those missing; apt-get, nothing else),
+#   2. configures and builds the project in build/.
+# Sourced or run by scripts/main.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PACKAGES=(
+  # toolchain
+  g++ make cmake ninja-build pkg-config python3
+  # compiler dependencies: MLIR/LLVM 14 (the LLVM that Halide 14 links), Halide 14, fmt
+  libmlir-14-dev mlir-14-tools llvm-14-dev llvm-14-tools libhalide14-0-dev libfmt-dev
+  libpng-dev libjpeg-dev zlib1g-dev
+  # tests and tools: GoogleTest, Graphviz (lenetc graph)
+  googletest libgtest-dev graphviz
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "== setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+    sudo=sudo
+  fi
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+echo "== setup: building lenetc (build/)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)"

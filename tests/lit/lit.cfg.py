@@ -1,0 +1,15 @@
+# lit configuration for lenetc's IR tests (the MLIR style: RUN lines piped into FileCheck).
+import os
+import lit.formats
+
+config.name = "lenetc"
+config.test_format = lit.formats.ShTest(execute_external=True)  # bash: RUN lines may test $?
+config.suffixes = [".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
+config.test_source_root = config.lit_source_dir
+# config.test_exec_root is set by lit.site.cfg.py (the build directory).
+
+config.substitutions.append(("%lenetc", config.lenetc))
+config.substitutions.append(("%models", config.models_dir))
+# FileCheck, not and count come from LLVM 14's tools directory.
+config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])
