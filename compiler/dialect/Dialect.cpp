@@ -107,11 +107,27 @@ public:
   }
 
   LogicalResult setOrCheckParam(Value v, llvm::ArrayRef<int64_t> shape, StringRef role) {
+    if (failed(checkSize(shape, role)))
+      return failure();
     return setOrCheck(v, RankedTensorType::get(shape, FloatType::getF32(op_->getContext())), role);
   }
 
   LogicalResult setOrCheckResult(llvm::ArrayRef<int64_t> shape) {
+    if (failed(checkSize(shape, "result (per example)")))
+      return failure();
     return setOrCheck(op_->getResult(0), batchedType(op_->getContext(), shape), "result");
+  }
+
+  // Keeps every tensor far below what could overflow element counts and byte sizes later.
+  LogicalResult checkSize(llvm::ArrayRef<int64_t> shape, StringRef role) {
+    constexpr int64_t kMaxElements = int64_t(1) << 31;
+    int64_t n = 1;
+    for (int64_t d : shape) {
+      if (d <= 0 || n > kMaxElements / d)
+        return error() << "the " << role << " would have more than 2^31 elements " << formatShape(shape);
+      n *= d;
+    }
+    return success();
   }
 
   bool inferring() const { return infer_; }

@@ -326,6 +326,12 @@ bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
       if (t.dims[i] <= 0 || t.dims[i] > 65536)
         return error(t.dimLocs[i], "a dimension must be between 1 and 65536, got " +
                                        std::to_string(t.dims[i]));
+    int64_t elements = 1;
+    for (int64_t d : t.dims)
+      elements *= d; // at most 65536^3: no overflow
+    if (elements > (int64_t(1) << 31))
+      return error(t.loc, "the input '" + in.name + "' is too large (" + std::to_string(elements) +
+                              " values per example; the limit is 2^31)");
     if (in.isLabel && t.dims[0] < 2)
       return error(t.dimLocs[0], "a label needs at least 2 classes");
     symbols_[in.name] = Symbol{Value(), in.loc, false, true};
