@@ -64,16 +64,13 @@ public:
   Checker(Operation *op, bool infer) : op_(op), infer_(infer) {}
 
   // "conv 'c3'" — how messages name the op for a user.
-  std::string what() const {
-    return op_->getName().stripDialect().str() + " '" + opName(op_).str() + "'";
-  }
+  std::string what() const { return op_->getName().stripDialect().str() + " '" + opName(op_).str() + "'"; }
 
   InFlightDiagnostic error() { return op_->emitError() << what() << ": "; }
 
   // The per-example shape of an operand, which must be a batched f32 tensor. During
   // inference every operand is already inferred (ops are visited in order).
-  LogicalResult operandShape(Value v, StringRef role, llvm::SmallVectorImpl<int64_t> &shape,
-                             bool &known) {
+  LogicalResult operandShape(Value v, StringRef role, llvm::SmallVectorImpl<int64_t> &shape, bool &known) {
     known = false;
     auto ranked = v.getType().dyn_cast<RankedTensorType>();
     if (!ranked) {
@@ -84,8 +81,7 @@ public:
     if (!ranked.getElementType().isF32())
       return error() << "the " << role << " must be a tensor of f32, got " << ranked;
     if (ranked.getRank() < 2 || !ShapedType::isDynamic(ranked.getDimSize(0)))
-      return error() << "the " << role << " must be a batch of examples (tensor<?x...xf32>), got "
-                     << ranked;
+      return error() << "the " << role << " must be a batch of examples (tensor<?x...xf32>), got " << ranked;
     for (int64_t d : ranked.getShape().drop_front())
       if (ShapedType::isDynamic(d) || d <= 0)
         return error() << "the " << role << " must have a static per-example shape, got " << ranked;
@@ -145,27 +141,34 @@ LogicalResult positive(Checker &c, int64_t value, StringRef attr) {
 
 // Output extent of a window of `window` sliding by `stride` over `extent` (with `pad` on each
 // side); fails when the window does not fit.
-LogicalResult windowExtent(Checker &c, StringRef windowName, int64_t extent, int64_t pad,
-                           int64_t window, int64_t stride, int64_t &out) {
+LogicalResult windowExtent(Checker &c, StringRef windowName, int64_t extent, int64_t pad, int64_t window,
+                           int64_t stride, int64_t &out) {
   int64_t padded = extent + 2 * pad;
   if (window > padded)
-    return c.error() << "the " << windowName << " (" << window << "x" << window
-                     << ") is larger than its " << (pad ? "padded " : "") << "input (" << padded
-                     << "x" << padded << ")";
+    return c.error() << "the " << windowName << " (" << window << "x" << window << ") is larger than its "
+                     << (pad ? "padded " : "") << "input (" << padded << "x" << padded << ")";
   out = (padded - window) / stride + 1;
   return success();
 }
 
-LogicalResult imageInput(Checker &c, Value input, llvm::SmallVectorImpl<int64_t> &shape,
-                         bool &known) {
+LogicalResult imageInput(Checker &c, Value input, llvm::SmallVectorImpl<int64_t> &shape, bool &known) {
   if (failed(c.operandShape(input, "input", shape, known)))
     return failure();
   if (known && shape.size() != 3)
-    return c.error() << "expects an image input [channels, height, width], got "
-                     << formatShape(shape);
+    return c.error() << "expects an image input [channels, height, width], got " << formatShape(shape);
   if (known && shape[1] != shape[2])
     return c.error() << "expects a square image, got " << formatShape(shape);
   return success();
+}
+
+// Runs `body` on the input's per-example shape once it is known; before shape inference
+// (an unranked input) there is nothing to check.
+template <typename Body> LogicalResult withInputShape(Checker &c, Value input, Body body) {
+  llvm::SmallVector<int64_t, 4> in;
+  bool known;
+  if (failed(c.operandShape(input, "input", in, known)))
+    return failure();
+  return known ? body(llvm::ArrayRef<int64_t>(in)) : success();
 }
 
 // --- per-op checks --------------------------------------------------------------------
@@ -189,8 +192,8 @@ LogicalResult checkConv(ConvOp op, bool infer) {
   int64_t connections = 0;
   if (auto table = op.tableAttr()) {
     if (static_cast<int64_t>(table.size()) != filters)
-      return c.error() << "the connection table has " << table.size() << " rows, but filters = "
-                       << filters << " (one row per output map)";
+      return c.error() << "the connection table has " << table.size() << " rows, but filters = " << filters
+                       << " (one row per output map)";
     for (size_t f = 0; f < table.size(); ++f) {
       auto maps = table[f].dyn_cast<ArrayAttr>();
       if (!maps || maps.empty())
@@ -206,8 +209,7 @@ LogicalResult checkConv(ConvOp op, bool infer) {
                            << ", but the input has " << (known ? in[0] : 0) << " maps (0 to "
                            << (known ? in[0] - 1 : -1) << ")";
         if (llvm::is_contained(seen, m))
-          return c.error() << "row " << f << " of the connection table names input map " << m
-                           << " twice";
+          return c.error() << "row " << f << " of the connection table names input map " << m << " twice";
         seen.push_back(m);
       }
       connections += maps.size();
@@ -231,8 +233,7 @@ LogicalResult checkConv(ConvOp op, bool infer) {
   return c.setOrCheckResult({filters, oh, ow});
 }
 
-template <typename PoolOp>
-LogicalResult checkPool(PoolOp op, bool infer) {
+template <typename PoolOp> LogicalResult checkPool(PoolOp op, bool infer) {
   Checker c(op, infer);
   int64_t size = op.sizeAttr().getInt(), stride = op.strideAttr().getInt();
   if (failed(positive(c, size, "size")) || failed(positive(c, stride, "stride")))
@@ -254,15 +255,11 @@ LogicalResult checkSubsample(SubsampleOp op, bool infer) {
   if (failed(checkPool(op, infer)))
     return failure();
   Checker c(op, infer);
-  llvm::SmallVector<int64_t, 4> in;
-  bool known;
-  if (failed(c.operandShape(op.input(), "input", in, known)))
-    return failure();
-  if (!known)
-    return success();
-  if (failed(c.setOrCheckParam(op.coef(), {in[0]}, "coefficient")))
-    return failure();
-  return c.setOrCheckParam(op.bias(), {in[0]}, "bias");
+  return withInputShape(c, op.input(), [&](llvm::ArrayRef<int64_t> in) {
+    if (failed(c.setOrCheckParam(op.coef(), {in[0]}, "coefficient")))
+      return failure();
+    return c.setOrCheckParam(op.bias(), {in[0]}, "bias");
+  });
 }
 
 LogicalResult checkDense(DenseOp op, bool infer) {
@@ -270,44 +267,30 @@ LogicalResult checkDense(DenseOp op, bool infer) {
   int64_t units = op.unitsAttr().getInt();
   if (failed(positive(c, units, "units")))
     return failure();
-  llvm::SmallVector<int64_t, 4> in;
-  bool known;
-  if (failed(c.operandShape(op.input(), "input", in, known)) )
-    return failure();
-  if (!known)
-    return success();
-  if (in.size() != 1)
-    return c.error() << "expects a flat input [features], got " << formatShape(in)
-                     << "; flatten it first: dense(flatten(...), " << units << ")";
-  if (failed(c.setOrCheckParam(op.weight(), {units, in[0]}, "weight")) ||
-      failed(c.setOrCheckParam(op.bias(), {units}, "bias")))
-    return failure();
-  return c.setOrCheckResult({units});
+  return withInputShape(c, op.input(), [&](llvm::ArrayRef<int64_t> in) -> LogicalResult {
+    if (in.size() != 1)
+      return c.error() << "expects a flat input [features], got " << formatShape(in)
+                       << "; flatten it first: dense(flatten(...), " << units << ")";
+    if (failed(c.setOrCheckParam(op.weight(), {units, in[0]}, "weight")) ||
+        failed(c.setOrCheckParam(op.bias(), {units}, "bias")))
+      return failure();
+    return c.setOrCheckResult({units});
+  });
 }
 
 LogicalResult checkFlatten(FlattenOp op, bool infer) {
   Checker c(op, infer);
-  llvm::SmallVector<int64_t, 4> in;
-  bool known;
-  if (failed(c.operandShape(op.input(), "input", in, known)) )
-    return failure();
-  if (!known)
-    return success();
-  int64_t n = 1;
-  for (int64_t d : in)
-    n *= d;
-  return c.setOrCheckResult({n});
+  return withInputShape(c, op.input(), [&](llvm::ArrayRef<int64_t> in) {
+    int64_t n = 1;
+    for (int64_t d : in)
+      n *= d; // each factor was bounded when its producer was checked
+    return c.setOrCheckResult({n});
+  });
 }
 
 LogicalResult checkElementwise(Operation *op, Value input, bool infer) {
   Checker c(op, infer);
-  llvm::SmallVector<int64_t, 4> in;
-  bool known;
-  if (failed(c.operandShape(input, "input", in, known)) )
-    return failure();
-  if (!known)
-    return success();
-  return c.setOrCheckResult(in);
+  return withInputShape(c, input, [&](llvm::ArrayRef<int64_t> in) { return c.setOrCheckResult(in); });
 }
 
 LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
@@ -323,10 +306,9 @@ LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
   auto labelsType = op.labels().getType().dyn_cast<RankedTensorType>();
   auto arg = op.labels().dyn_cast<BlockArgument>();
   auto func = arg ? dyn_cast<FuncOp>(arg.getOwner()->getParentOp()) : FuncOp();
-  IntegerAttr classes = func ? func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kClassesAttr)
-                             : IntegerAttr();
-  if (!labelsType || labelsType.getRank() != 1 || !labelsType.getElementType().isInteger(32) ||
-      !classes)
+  IntegerAttr classes =
+      func ? func.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), kClassesAttr) : IntegerAttr();
+  if (!labelsType || labelsType.getRank() != 1 || !labelsType.getElementType().isInteger(32) || !classes)
     return c.error() << "the second operand must be a label input (label y: class[N])";
   if (known && logits[0] != classes.getInt())
     return c.error() << "the logits have " << logits[0] << " classes, but the labels have "

@@ -16,9 +16,9 @@
 namespace lenet {
 
 // Names of the attributes lenetc puts on the model's func and its arguments.
-inline constexpr const char *kArgNameAttr = "lenet.name";      // the input's name in the model
-inline constexpr const char *kClassesAttr = "lenet.classes";   // a label argument's class count
-inline constexpr const char *kTrainAttr = "lenet.train";       // module: the train block, resolved
+inline constexpr const char *kArgNameAttr = "lenet.name";    // the input's name in the model
+inline constexpr const char *kClassesAttr = "lenet.classes"; // a label argument's class count
+inline constexpr const char *kTrainAttr = "lenet.train";     // module: the train block, resolved
 
 // The per-example shape of a batched tensor type (the type without its first dimension), or
 // nothing when the type is unranked.

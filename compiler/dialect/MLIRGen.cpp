@@ -40,12 +40,18 @@ struct Signature {
 const std::vector<Signature> &opSignatures() {
   static const std::vector<Signature> sigs = {
       {"conv",
-       {{"input", Kind::Tensor, true}, {"filters", Kind::Int, true}, {"kernel", Kind::Int, true},
-        {"stride", Kind::Int, false, 1}, {"pad", Kind::Pad, false, 0}, {"table", Kind::Table, false}},
+       {{"input", Kind::Tensor, true},
+        {"filters", Kind::Int, true},
+        {"kernel", Kind::Int, true},
+        {"stride", Kind::Int, false, 1},
+        {"pad", Kind::Pad, false, 0},
+        {"table", Kind::Table, false}},
        "2-D convolution; pad = int | same | valid; table = [[input maps of output 0], ...]"},
-      {"avgpool", {{"input", Kind::Tensor, true}, {"size", Kind::Int, true}, {"stride", Kind::Int, false}},
+      {"avgpool",
+       {{"input", Kind::Tensor, true}, {"size", Kind::Int, true}, {"stride", Kind::Int, false}},
        "average pooling (stride defaults to size)"},
-      {"maxpool", {{"input", Kind::Tensor, true}, {"size", Kind::Int, true}, {"stride", Kind::Int, false}},
+      {"maxpool",
+       {{"input", Kind::Tensor, true}, {"size", Kind::Int, true}, {"stride", Kind::Int, false}},
        "max pooling (stride defaults to size)"},
       {"subsample",
        {{"input", Kind::Tensor, true}, {"size", Kind::Int, false, 2}, {"stride", Kind::Int, false}},
@@ -56,10 +62,12 @@ const std::vector<Signature> &opSignatures() {
       {"tanh", {{"input", Kind::Tensor, true}}, "tanh(x)"},
       {"relu", {{"input", Kind::Tensor, true}}, "max(x, 0)"},
       {"scaled_tanh",
-       {{"input", Kind::Tensor, true}, {"amplitude", Kind::Float, false, 1.7159},
+       {{"input", Kind::Tensor, true},
+        {"amplitude", Kind::Float, false, 1.7159},
         {"slope", Kind::Float, false, 2.0 / 3.0}},
        "amplitude * tanh(slope * x) (LeCun 1998: 1.7159 tanh(2x/3))"},
-      {"softmax_cross_entropy", {{"logits", Kind::Tensor, true}, {"labels", Kind::Tensor, true}},
+      {"softmax_cross_entropy",
+       {{"logits", Kind::Tensor, true}, {"labels", Kind::Tensor, true}},
        "mean over the batch of -log softmax(logits)[label]; the model's loss"},
   };
   return sigs;
@@ -69,17 +77,23 @@ const std::vector<Signature> &opSignatures() {
 const std::vector<Signature> &optimizerSignatures() {
   static const std::vector<Signature> sigs = {
       {"sgd",
-       {{"lr", Kind::Float, false, 0.01}, {"momentum", Kind::Float, false, 0.0},
-        {"nesterov", Kind::Bool, false, 0}, {"weight_decay", Kind::Float, false, 0.0}},
+       {{"lr", Kind::Float, false, 0.01},
+        {"momentum", Kind::Float, false, 0.0},
+        {"nesterov", Kind::Bool, false, 0},
+        {"weight_decay", Kind::Float, false, 0.0}},
        "stochastic gradient descent, optionally with (Nesterov) momentum"},
       {"adam",
-       {{"lr", Kind::Float, false, 0.001}, {"beta1", Kind::Float, false, 0.9},
-        {"beta2", Kind::Float, false, 0.999}, {"eps", Kind::Float, false, 1e-7},
+       {{"lr", Kind::Float, false, 0.001},
+        {"beta1", Kind::Float, false, 0.9},
+        {"beta2", Kind::Float, false, 0.999},
+        {"eps", Kind::Float, false, 1e-7},
         {"weight_decay", Kind::Float, false, 0.0}},
        "Adam"},
       {"rmsprop",
-       {{"lr", Kind::Float, false, 0.001}, {"rho", Kind::Float, false, 0.9},
-        {"momentum", Kind::Float, false, 0.0}, {"eps", Kind::Float, false, 1e-7},
+       {{"lr", Kind::Float, false, 0.001},
+        {"rho", Kind::Float, false, 0.9},
+        {"momentum", Kind::Float, false, 0.0},
+        {"eps", Kind::Float, false, 1e-7},
         {"weight_decay", Kind::Float, false, 0.0}},
        "RMSprop"},
   };
@@ -89,10 +103,12 @@ const std::vector<Signature> &optimizerSignatures() {
 const std::vector<Signature> &scheduleSignatures() {
   static const std::vector<Signature> sigs = {
       {"constant", {}, "a constant learning rate"},
-      {"step", {{"every", Kind::Int, false, 10}, {"gamma", Kind::Float, false, 0.1}},
+      {"step",
+       {{"every", Kind::Int, false, 10}, {"gamma", Kind::Float, false, 0.1}},
        "multiply the learning rate by gamma every `every` epochs"},
       {"plateau",
-       {{"factor", Kind::Float, false, 0.1}, {"patience", Kind::Count, false, 10},
+       {{"factor", Kind::Float, false, 0.1},
+        {"patience", Kind::Count, false, 10},
         {"min_lr", Kind::Float, false, 0.0}},
        "ReduceLROnPlateau on the validation (or training) loss"},
   };
@@ -166,8 +182,7 @@ private:
   std::string uniqueName(const std::string &base);
   bool genTrain(const ModelAST &model, ModuleOp module);
   bool trainValue(const TrainSetting &t, NamedAttrList &attrs);
-  bool callAttrs(const Expr &e, const std::vector<Signature> &sigs, const char *what,
-                 DictionaryAttr &out);
+  bool callAttrs(const Expr &e, const std::vector<Signature> &sigs, const char *what, DictionaryAttr &out);
 
   MLIRContext &ctx_;
   OpBuilder builder_;
@@ -309,8 +324,8 @@ bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
       return error(in.loc, "'" + in.name + "' is already defined");
     const InputDecl *&slot = in.isLabel ? label : input;
     if (slot)
-      return error(in.loc, std::string("a model has one ") + (in.isLabel ? "label" : "input") +
-                               "; '" + slot->name + "' is declared already");
+      return error(in.loc, std::string("a model has one ") + (in.isLabel ? "label" : "input") + "; '" +
+                               slot->name + "' is declared already");
     slot = &in;
     const TypeSpec &t = in.type;
     const char *expected = in.isLabel ? "class" : "f32";
@@ -324,8 +339,8 @@ bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
                                      : "an input is f32[channels, height, width] or f32[features]");
     for (size_t i = 0; i < t.dims.size(); ++i)
       if (t.dims[i] <= 0 || t.dims[i] > 65536)
-        return error(t.dimLocs[i], "a dimension must be between 1 and 65536, got " +
-                                       std::to_string(t.dims[i]));
+        return error(t.dimLocs[i],
+                     "a dimension must be between 1 and 65536, got " + std::to_string(t.dims[i]));
     int64_t elements = 1;
     for (int64_t d : t.dims)
       elements *= d; // at most 65536^3: no overflow
@@ -343,9 +358,9 @@ bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
     return error(model.loc, "model '" + model.name + "' has no label (add 'label y: class[10]')");
 
   auto f32 = builder_.getF32Type();
-  llvm::SmallVector<Type, 2> argTypes{lenet::batchedType(&ctx_, input->type.dims),
-                                      RankedTensorType::get({ShapedType::kDynamicSize},
-                                                            builder_.getIntegerType(32))};
+  llvm::SmallVector<Type, 2> argTypes{
+      lenet::batchedType(&ctx_, input->type.dims),
+      RankedTensorType::get({ShapedType::kDynamicSize}, builder_.getIntegerType(32))};
   (void)f32;
   func = FuncOp::create(loc(model.loc), model.name, builder_.getFunctionType(argTypes, {}));
   func.setArgAttr(0, lenet::kArgNameAttr, builder_.getStringAttr(input->name));
@@ -378,8 +393,8 @@ Value Generator::genExpr(const Expr &e, const std::string &stmt) {
   case Expr::Kind::Call:
     return genCall(e, stmt);
   default:
-    error(e.loc, std::string("expected a tensor (a name or an op call), got ") +
-                     exprKindName(e.kind) + " " + exprToString(e));
+    error(e.loc, std::string("expected a tensor (a name or an op call), got ") + exprKindName(e.kind) + " " +
+                     exprToString(e));
     return {};
   }
 }
@@ -389,8 +404,7 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
   if (!sig) {
     std::string hint = didYouMean(call.text, signatureNames(opSignatures()));
     error(call.loc, "unknown op '" + call.text + "'" +
-                        (hint.empty() ? " (ops: " + joinNames(signatureNames(opSignatures())) + ")"
-                                      : hint));
+                        (hint.empty() ? " (ops: " + joinNames(signatureNames(opSignatures())) + ")" : hint));
     return {};
   }
   Bound b;
@@ -446,8 +460,8 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
       llvm::SmallVector<Attribute, 16> rows;
       for (const auto &row : t->items) {
         if (row->kind != Expr::Kind::List || row->items.empty()) {
-          error(row->loc, "each row of 'table' must be a non-empty list of input maps, got " +
-                              exprToString(*row));
+          error(row->loc,
+                "each row of 'table' must be a non-empty list of input maps, got " + exprToString(*row));
           return {};
         }
         llvm::SmallVector<int64_t, 8> maps;
@@ -465,8 +479,8 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
         rows.push_back(builder_.getI64ArrayAttr(maps));
       }
       if (static_cast<int64_t>(rows.size()) != filters) {
-        error(t->loc, "'table' has " + std::to_string(rows.size()) + " rows, but filters = " +
-                          std::to_string(filters) + " (one row per output map)");
+        error(t->loc, "'table' has " + std::to_string(rows.size()) +
+                          " rows, but filters = " + std::to_string(filters) + " (one row per output map)");
         return {};
       }
       table = builder_.getArrayAttr(rows);
@@ -609,8 +623,8 @@ bool Generator::trainValue(const TrainSetting &t, NamedAttrList &attrs) {
     return count(false);
   if (t.key == "init")
     return word({"xavier_uniform", "lecun_uniform"}, "an initialiser");
-  static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch",
-                                                "epochs", "init", "seed", "val"};
+  static const std::vector<std::string> keys = {"data",   "optimizer", "lr_schedule", "batch",
+                                                "epochs", "init",      "seed",        "val"};
   return error(t.loc, "unknown train setting '" + t.key + "'" + didYouMean(t.key, keys) +
                           " (settings: " + joinNames(keys) + ")");
 }
@@ -654,7 +668,8 @@ OwningOpRef<ModuleOp> Generator::run(const ModelAST &model) {
   for (const auto &s : model.statements) {
     auto it = symbols_.find(s.name);
     if (it != symbols_.end()) {
-      error(s.loc, "'" + s.name + "' is already defined (at line " + std::to_string(it->second.loc.line) + ")");
+      error(s.loc,
+            "'" + s.name + "' is already defined (at line " + std::to_string(it->second.loc.line) + ")");
       return nullptr;
     }
     if (findSignature(opSignatures(), s.name) || s.name == "true" || s.name == "false") {
@@ -675,8 +690,7 @@ OwningOpRef<ModuleOp> Generator::run(const ModelAST &model) {
   }
 
   if (losses_.empty()) {
-    error(model.loc, "model '" + model.name +
-                         "' has no loss: add 'loss = softmax_cross_entropy(logits, " +
+    error(model.loc, "model '" + model.name + "' has no loss: add 'loss = softmax_cross_entropy(logits, " +
                          (model.inputs.size() > 1 ? model.inputs[1].name : std::string("y")) + ")'");
     return nullptr;
   }
@@ -696,8 +710,7 @@ OwningOpRef<ModuleOp> Generator::run(const ModelAST &model) {
     if (!s.used && !s.isInput && s.value != loss.getResult())
       diag_.warning(s.loc, "'" + name + "' is computed but never used");
   }
-  builder_.create<lenet::ReturnOp>(loc(losses_[0].second),
-                                   ValueRange{loss.getResult(), loss.logits()});
+  builder_.create<lenet::ReturnOp>(loc(losses_[0].second), ValueRange{loss.getResult(), loss.logits()});
   func.setType(builder_.getFunctionType(func.getArgumentTypes(),
                                         {loss.getResult().getType(), loss.logits().getType()}));
   if (!genTrain(model, *module))

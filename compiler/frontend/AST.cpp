@@ -7,12 +7,18 @@ namespace lenetc {
 
 const char *exprKindName(Expr::Kind kind) {
   switch (kind) {
-  case Expr::Kind::Int: return "integer";
-  case Expr::Kind::Float: return "number";
-  case Expr::Kind::String: return "string";
-  case Expr::Kind::Name: return "name";
-  case Expr::Kind::List: return "list";
-  case Expr::Kind::Call: return "call";
+  case Expr::Kind::Int:
+    return "integer";
+  case Expr::Kind::Float:
+    return "number";
+  case Expr::Kind::String:
+    return "string";
+  case Expr::Kind::Name:
+    return "name";
+  case Expr::Kind::List:
+    return "list";
+  case Expr::Kind::Call:
+    return "call";
   }
   return "expression";
 }
@@ -28,10 +34,14 @@ static std::string formatNumber(double v) {
 
 std::string exprToString(const Expr &e) {
   switch (e.kind) {
-  case Expr::Kind::Int: return std::to_string(e.intValue);
-  case Expr::Kind::Float: return formatNumber(e.floatValue);
-  case Expr::Kind::String: return "\"" + e.text + "\"";
-  case Expr::Kind::Name: return e.text;
+  case Expr::Kind::Int:
+    return std::to_string(e.intValue);
+  case Expr::Kind::Float:
+    return formatNumber(e.floatValue);
+  case Expr::Kind::String:
+    return "\"" + e.text + "\"";
+  case Expr::Kind::Name:
+    return e.text;
   case Expr::Kind::List: {
     std::string s = "[";
     for (size_t i = 0; i < e.items.size(); ++i)
@@ -88,10 +98,18 @@ static void dumpExpr(const Expr &e, std::ostream &os, int depth, const std::stri
     for (const auto &item : e.items)
       dumpExpr(*item, os, depth + 1, "");
     return;
-  case Expr::Kind::Name: os << "Name " << e.text; break;
-  case Expr::Kind::String: os << "String \"" << e.text << "\""; break;
-  case Expr::Kind::Int: os << "Int " << e.intValue; break;
-  case Expr::Kind::Float: os << "Float " << formatNumber(e.floatValue); break;
+  case Expr::Kind::Name:
+    os << "Name " << e.text;
+    break;
+  case Expr::Kind::String:
+    os << "String \"" << e.text << "\"";
+    break;
+  case Expr::Kind::Int:
+    os << "Int " << e.intValue;
+    break;
+  case Expr::Kind::Float:
+    os << "Float " << formatNumber(e.floatValue);
+    break;
   }
   at(os, e.loc);
   os << "\n";

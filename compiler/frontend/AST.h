@@ -35,10 +35,10 @@ struct Expr {
   Loc loc;
   int64_t intValue = 0;
   double floatValue = 0;
-  std::string text;                          // Name: the name; Call: the callee; String: contents
-  std::vector<Arg> args;                     // Call
-  std::vector<std::unique_ptr<Expr>> items;  // List
-  bool piped = false;                        // Call: its first argument came from `|>`
+  std::string text;                         // Name: the name; Call: the callee; String: contents
+  std::vector<Arg> args;                    // Call
+  std::vector<std::unique_ptr<Expr>> items; // List
+  bool piped = false;                       // Call: its first argument came from `|>`
 
   bool isNumber() const { return kind == Kind::Int || kind == Kind::Float; }
 };

@@ -7,8 +7,7 @@
 
 namespace lenetc {
 
-SourceFile::SourceFile(std::string path, std::string text)
-    : path_(std::move(path)), text_(std::move(text)) {
+SourceFile::SourceFile(std::string path, std::string text) : path_(std::move(path)), text_(std::move(text)) {
   lineStarts_.push_back(0);
   for (size_t i = 0; i < text_.size(); ++i)
     if (text_[i] == '\n')
@@ -43,8 +42,7 @@ std::string_view SourceFile::line(int line) const {
   return std::string_view(text_).substr(begin, end - begin);
 }
 
-DiagnosticEngine::DiagnosticEngine(const SourceFile &file, std::ostream *out)
-    : file_(file), out_(out) {}
+DiagnosticEngine::DiagnosticEngine(const SourceFile &file, std::ostream *out) : file_(file), out_(out) {}
 
 void DiagnosticEngine::report(Severity severity, Loc loc, const std::string &message) {
   diags_.push_back({severity, loc, message});

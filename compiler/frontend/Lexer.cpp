@@ -9,32 +9,47 @@ namespace lenetc {
 
 const char *tokName(Tok t) {
   switch (t) {
-  case Tok::Eof: return "end of file";
-  case Tok::Ident: return "identifier";
-  case Tok::Int: return "integer";
-  case Tok::Float: return "number";
-  case Tok::String: return "string";
-  case Tok::LBrace: return "'{'";
-  case Tok::RBrace: return "'}'";
-  case Tok::LParen: return "'('";
-  case Tok::RParen: return "')'";
-  case Tok::LBracket: return "'['";
-  case Tok::RBracket: return "']'";
-  case Tok::Comma: return "','";
-  case Tok::Colon: return "':'";
-  case Tok::Semi: return "';'";
-  case Tok::Equal: return "'='";
-  case Tok::Pipe: return "'|>'";
-  case Tok::Error: return "invalid token";
+  case Tok::Eof:
+    return "end of file";
+  case Tok::Ident:
+    return "identifier";
+  case Tok::Int:
+    return "integer";
+  case Tok::Float:
+    return "number";
+  case Tok::String:
+    return "string";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Semi:
+    return "';'";
+  case Tok::Equal:
+    return "'='";
+  case Tok::Pipe:
+    return "'|>'";
+  case Tok::Error:
+    return "invalid token";
   }
   return "token";
 }
 
 Lexer::Lexer(const std::string &text, DiagnosticEngine &diag) : text_(text), diag_(diag) {}
 
-char Lexer::peek(size_t ahead) const {
-  return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0';
-}
+char Lexer::peek(size_t ahead) const { return pos_ + ahead < text_.size() ? text_[pos_ + ahead] : '\0'; }
 
 char Lexer::advance() {
   char c = text_[pos_++];
@@ -161,16 +176,26 @@ Token Lexer::next() {
     }
     advance();
     switch (c) {
-    case '{': return make(Tok::LBrace, loc, "{");
-    case '}': return make(Tok::RBrace, loc, "}");
-    case '(': return make(Tok::LParen, loc, "(");
-    case ')': return make(Tok::RParen, loc, ")");
-    case '[': return make(Tok::LBracket, loc, "[");
-    case ']': return make(Tok::RBracket, loc, "]");
-    case ',': return make(Tok::Comma, loc, ",");
-    case ':': return make(Tok::Colon, loc, ":");
-    case ';': return make(Tok::Semi, loc, ";");
-    case '=': return make(Tok::Equal, loc, "=");
+    case '{':
+      return make(Tok::LBrace, loc, "{");
+    case '}':
+      return make(Tok::RBrace, loc, "}");
+    case '(':
+      return make(Tok::LParen, loc, "(");
+    case ')':
+      return make(Tok::RParen, loc, ")");
+    case '[':
+      return make(Tok::LBracket, loc, "[");
+    case ']':
+      return make(Tok::RBracket, loc, "]");
+    case ',':
+      return make(Tok::Comma, loc, ",");
+    case ':':
+      return make(Tok::Colon, loc, ":");
+    case ';':
+      return make(Tok::Semi, loc, ";");
+    case '=':
+      return make(Tok::Equal, loc, "=");
     case '|':
       if (peek() == '>') {
         advance();

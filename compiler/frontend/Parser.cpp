@@ -24,11 +24,15 @@ Token Parser::take() {
 
 static std::string describe(const Token &t) {
   switch (t.kind) {
-  case Tok::Ident: return "'" + t.text + "'";
+  case Tok::Ident:
+    return "'" + t.text + "'";
   case Tok::Int:
-  case Tok::Float: return "number " + t.text;
-  case Tok::String: return "string \"" + t.text + "\"";
-  default: return tokName(t.kind);
+  case Tok::Float:
+    return "number " + t.text;
+  case Tok::String:
+    return "string \"" + t.text + "\"";
+  default:
+    return tokName(t.kind);
   }
 }
 

@@ -5,7 +5,6 @@
 
 #include <memory>
 
-
 namespace lenet {
 
 // Gives every value its per-example shape and every `lenet.param` its shape, in program

@@ -34,13 +34,11 @@ struct ShapeInferencePass : public PassWrapper<ShapeInferencePass, OperationPass
                          << "' without a shape";
           return signalPassFailure();
         }
-    func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(),
-                                   terminator->getOperandTypes()));
+    func.setType(
+        FunctionType::get(func.getContext(), func.getArgumentTypes(), terminator->getOperandTypes()));
   }
 };
 
 } // namespace
 
-std::unique_ptr<Pass> lenet::createShapeInferencePass() {
-  return std::make_unique<ShapeInferencePass>();
-}
+std::unique_ptr<Pass> lenet::createShapeInferencePass() { return std::make_unique<ShapeInferencePass>(); }

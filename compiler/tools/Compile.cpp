@@ -44,9 +44,12 @@ static Loc toLoc(mlir::Location loc) {
 
 static Severity toSeverity(mlir::DiagnosticSeverity s) {
   switch (s) {
-  case mlir::DiagnosticSeverity::Error: return Severity::Error;
-  case mlir::DiagnosticSeverity::Warning: return Severity::Warning;
-  default: return Severity::Note;
+  case mlir::DiagnosticSeverity::Error:
+    return Severity::Error;
+  case mlir::DiagnosticSeverity::Warning:
+    return Severity::Warning;
+  default:
+    return Severity::Note;
   }
 }
 

@@ -12,12 +12,12 @@
 namespace lenetc {
 
 struct Layer {
-  std::string name;                   // "c1"
-  std::string op;                     // "conv 5x5 pad 2 |> sigmoid"
-  std::vector<int64_t> shape;         // per-example output shape; empty for the scalar loss
-  int64_t params = 0;                 // trainable parameters
-  std::vector<size_t> inputs;         // indices of the layers it reads
-  std::string note;                   // e.g. "class[10]" for the label
+  std::string name;           // "c1"
+  std::string op;             // "conv 5x5 pad 2 |> sigmoid"
+  std::vector<int64_t> shape; // per-example output shape; empty for the scalar loss
+  int64_t params = 0;         // trainable parameters
+  std::vector<size_t> inputs; // indices of the layers it reads
+  std::string note;           // e.g. "class[10]" for the label
 };
 
 struct ModelSummary {

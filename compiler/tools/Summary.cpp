@@ -45,11 +45,14 @@ static std::string describeOp(Operation *op) {
       os << " table(" << connections << ")";
     }
   } else if (auto pool = dyn_cast<lenet::AvgPoolOp>(op)) {
-    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/" << pool.strideAttr().getInt();
+    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/"
+       << pool.strideAttr().getInt();
   } else if (auto pool = dyn_cast<lenet::MaxPoolOp>(op)) {
-    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/" << pool.strideAttr().getInt();
+    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/"
+       << pool.strideAttr().getInt();
   } else if (auto sub = dyn_cast<lenet::SubsampleOp>(op)) {
-    os << " " << sub.sizeAttr().getInt() << "x" << sub.sizeAttr().getInt() << "/" << sub.strideAttr().getInt();
+    os << " " << sub.sizeAttr().getInt() << "x" << sub.sizeAttr().getInt() << "/"
+       << sub.strideAttr().getInt();
   }
   return os.str();
 }
@@ -162,12 +165,17 @@ void printSummary(const ModelSummary &summary, std::ostream &os) {
     wParams = std::max(wParams, withThousands(l.params).size());
   }
   size_t width = wName + wOp + wShape + wParams + 6;
-  auto pad = [](const std::string &s, size_t w) { return s + std::string(w > s.size() ? w - s.size() : 0, ' '); };
-  auto rpad = [](const std::string &s, size_t w) { return std::string(w > s.size() ? w - s.size() : 0, ' ') + s; };
+  auto pad = [](const std::string &s, size_t w) {
+    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+  };
+  auto rpad = [](const std::string &s, size_t w) {
+    return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
+  };
 
   os << "Model: " << summary.name << "\n" << std::string(width, '=') << "\n";
   os << pad("Layer", wName) << "  " << pad("Op", wOp) << "  " << pad("Output shape", wShape) << "  "
-     << rpad("Params", wParams) << "\n" << std::string(width, '-') << "\n";
+     << rpad("Params", wParams) << "\n"
+     << std::string(width, '-') << "\n";
   for (size_t i = 0; i < summary.layers.size(); ++i) {
     const Layer &l = summary.layers[i];
     os << pad(l.name, wName) << "  " << pad(l.op, wOp) << "  " << pad(shapes[i], wShape) << "  "

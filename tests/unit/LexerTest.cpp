@@ -30,9 +30,9 @@ std::vector<Tok> kinds(const Lexed &l) {
 
 TEST(Lexer, PunctuationAndPipe) {
   auto l = lex("{ } ( ) [ ] , : ; = |>");
-  EXPECT_EQ(kinds(l), (std::vector<Tok>{Tok::LBrace, Tok::RBrace, Tok::LParen, Tok::RParen,
-                                        Tok::LBracket, Tok::RBracket, Tok::Comma, Tok::Colon,
-                                        Tok::Semi, Tok::Equal, Tok::Pipe, Tok::Eof}));
+  EXPECT_EQ(kinds(l), (std::vector<Tok>{Tok::LBrace, Tok::RBrace, Tok::LParen, Tok::RParen, Tok::LBracket,
+                                        Tok::RBracket, Tok::Comma, Tok::Colon, Tok::Semi, Tok::Equal,
+                                        Tok::Pipe, Tok::Eof}));
   EXPECT_TRUE(l.diags.empty());
 }
 

@@ -65,7 +65,8 @@ TEST(Parser, NestedCallsListsAndNumbers) {
 }
 
 TEST(Parser, TrainBlock) {
-  auto m = parse("model n { } train { data = fashion_mnist  optimizer = sgd(lr=0.9); batch = 256, seed = 0 }");
+  auto m =
+      parse("model n { } train { data = fashion_mnist  optimizer = sgd(lr=0.9); batch = 256, seed = 0 }");
   ASSERT_TRUE(m);
   ASSERT_TRUE(m->hasTrainBlock);
   ASSERT_EQ(m->train.size(), 4u);
@@ -93,7 +94,8 @@ TEST(ParserErrors, MissingCommaBetweenArguments) {
 }
 
 TEST(ParserErrors, MissingEquals) {
-  EXPECT_EQ(firstError("model m {\n  c1 conv(x)\n}", Stage::AST), "2:6: expected '=' after 'c1', found 'conv'");
+  EXPECT_EQ(firstError("model m {\n  c1 conv(x)\n}", Stage::AST),
+            "2:6: expected '=' after 'c1', found 'conv'");
 }
 
 TEST(ParserErrors, UnclosedModel) {
@@ -109,7 +111,8 @@ TEST(ParserErrors, BadType) {
 }
 
 TEST(ParserErrors, PipeWithoutOp) {
-  EXPECT_EQ(firstError("model m { a = x |> 3 }", Stage::AST), "1:20: expected an op after '|>', found number 3");
+  EXPECT_EQ(firstError("model m { a = x |> 3 }", Stage::AST),
+            "1:20: expected an op after '|>', found number 3");
 }
 
 TEST(ParserErrors, BadValue) {

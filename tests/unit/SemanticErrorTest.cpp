@@ -24,7 +24,8 @@ TEST(SemanticErrors, UnknownOp) {
   EXPECT_EQ(firstError(wrapModel("  c1 = convolution(x)\n")),
             "4:8: unknown op 'convolution' (ops: conv, avgpool, maxpool, subsample, dense, flatten, "
             "sigmoid, tanh, relu, scaled_tanh, softmax_cross_entropy)");
-  EXPECT_EQ(firstError(wrapModel("  c1 = x |> sigmod\n")), "4:13: unknown op 'sigmod'; did you mean 'sigmoid'?");
+  EXPECT_EQ(firstError(wrapModel("  c1 = x |> sigmod\n")),
+            "4:13: unknown op 'sigmod'; did you mean 'sigmoid'?");
 }
 
 TEST(SemanticErrors, UnknownArgument) {
@@ -48,11 +49,13 @@ TEST(SemanticErrors, TooManyArguments) {
 }
 
 TEST(SemanticErrors, BadArgumentValues) {
-  EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=0, kernel=5)\n")), "4:24: 'filters' must be positive, got 0");
+  EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=0, kernel=5)\n")),
+            "4:24: 'filters' must be positive, got 0");
   EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=2.5, kernel=5)\n")),
             "4:24: 'filters' must be an integer, got 2.5");
-  EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=2, kernel=4, pad=same)\n")),
-            "4:41: pad=same needs an odd kernel and stride 1 (kernel 4, stride 1); give the padding as a number");
+  EXPECT_EQ(
+      firstError(wrapModel("  c1 = conv(x, filters=2, kernel=4, pad=same)\n")),
+      "4:41: pad=same needs an odd kernel and stride 1 (kernel 4, stride 1); give the padding as a number");
   EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=2, kernel=3, pad=-1)\n")),
             "4:41: 'pad' must not be negative, got -1");
   EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=2, kernel=3, table=[[0], 1])\n")),
@@ -60,7 +63,8 @@ TEST(SemanticErrors, BadArgumentValues) {
 }
 
 TEST(SemanticErrors, TensorExpectedButNumberGiven) {
-  EXPECT_EQ(firstError(wrapModel("  c1 = relu(3)\n")), "4:13: expected a tensor (a name or an op call), got integer 3");
+  EXPECT_EQ(firstError(wrapModel("  c1 = relu(3)\n")),
+            "4:13: expected a tensor (a name or an op call), got integer 3");
 }
 
 TEST(SemanticErrors, MissingLoss) {
@@ -78,7 +82,8 @@ TEST(SemanticErrors, MissingInputOrLabel) {
 TEST(SemanticErrors, BadInputTypes) {
   EXPECT_EQ(firstError("model m { input x: f64[1, 28, 28] }"),
             "1:20: the input 'x' must have type f32[channels, height, width], got 'f64'");
-  EXPECT_EQ(firstError("model m { input x: f32[1, 0, 28] }"), "1:27: a dimension must be between 1 and 65536, got 0");
+  EXPECT_EQ(firstError("model m { input x: f32[1, 0, 28] }"),
+            "1:27: a dimension must be between 1 and 65536, got 0");
   EXPECT_EQ(firstError("model m { input x: f32[1, 28, 28] label y: class[10, 2] }"),
             "1:44: a label has one dimension: class[classes]");
 }
@@ -106,8 +111,9 @@ TEST(SemanticErrors, UnknownTrainSetting) {
 // --- shape errors, found by shape inference and reported at the op -------------------
 
 TEST(ShapeErrors, KernelLargerThanInput) {
-  EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=6, kernel=5)\n" + std::string(kLoss), "f32[1, 4, 4]")),
-            "4:8: conv 'c1': the kernel (5x5) is larger than its input (4x4)");
+  EXPECT_EQ(
+      firstError(wrapModel("  c1 = conv(x, filters=6, kernel=5)\n" + std::string(kLoss), "f32[1, 4, 4]")),
+      "4:8: conv 'c1': the kernel (5x5) is larger than its input (4x4)");
 }
 
 TEST(ShapeErrors, PoolWindowLargerThanInput) {
@@ -127,9 +133,10 @@ TEST(ShapeErrors, ConvNeedsAnImage) {
 }
 
 TEST(ShapeErrors, ConnectionTableNamesMissingChannel) {
-  EXPECT_EQ(firstError(wrapModel("  c1 = conv(x, filters=2, kernel=3, table=[[0], [0, 2]])\n" + std::string(kLoss),
-                                 "f32[2, 8, 8]")),
-            "4:8: conv 'c1': row 1 of the connection table names input map 2, but the input has 2 maps (0 to 1)");
+  EXPECT_EQ(
+      firstError(wrapModel("  c1 = conv(x, filters=2, kernel=3, table=[[0], [0, 2]])\n" + std::string(kLoss),
+                           "f32[2, 8, 8]")),
+      "4:8: conv 'c1': row 1 of the connection table names input map 2, but the input has 2 maps (0 to 1)");
 }
 
 TEST(ShapeErrors, LogitsVersusLabels) {
@@ -137,14 +144,16 @@ TEST(ShapeErrors, LogitsVersusLabels) {
             "5:10: softmax_cross_entropy 'loss': the logits have 12 classes, but the labels have 10");
   EXPECT_EQ(firstError(wrapModel("  loss = softmax_cross_entropy(x, y)\n")),
             "4:10: softmax_cross_entropy 'loss': expects flat logits [classes], got [1, 28, 28]");
-  EXPECT_EQ(firstError(wrapModel("  l = dense(flatten(x), 10)\n  loss = softmax_cross_entropy(l, l)\n")),
-            "5:10: softmax_cross_entropy 'loss': the second operand must be a label input (label y: class[N])");
+  EXPECT_EQ(
+      firstError(wrapModel("  l = dense(flatten(x), 10)\n  loss = softmax_cross_entropy(l, l)\n")),
+      "5:10: softmax_cross_entropy 'loss': the second operand must be a label input (label y: class[N])");
 }
 
 TEST(Warnings, UnusedValueIsAWarningNotAnError) {
   Compilation c(nullptr);
-  ASSERT_TRUE(c.compileText("t.nn", wrapModel("  unused = relu(x)\n  l = dense(flatten(x), 10)\n"
-                                              "  loss = softmax_cross_entropy(l, y)\n"),
+  ASSERT_TRUE(c.compileText("t.nn",
+                            wrapModel("  unused = relu(x)\n  l = dense(flatten(x), 10)\n"
+                                      "  loss = softmax_cross_entropy(l, y)\n"),
                             Stage::MLIR));
   ASSERT_EQ(c.diag().diagnostics().size(), 1u);
   EXPECT_EQ(c.diag().diagnostics()[0].severity, Severity::Warning);

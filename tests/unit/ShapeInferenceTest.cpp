@@ -13,9 +13,7 @@ namespace {
 // "tensor<?x6x14x14xf32>" for the op named `name`, after shape inference.
 class Shapes {
 public:
-  explicit Shapes(const std::string &text) {
-    ok = c.compileText("t.nn", text, Stage::MLIR);
-  }
+  explicit Shapes(const std::string &text) { ok = c.compileText("t.nn", text, Stage::MLIR); }
   std::string of(const std::string &name) {
     std::string out = "no op named " + name;
     c.module().walk([&](mlir::Operation *op) {
@@ -42,19 +40,22 @@ const std::string kTail = "  logits = dense(flatten(h), 10)\n  loss = softmax_cr
 TEST(ShapeInference, ConvStridePadding) {
   Shapes s(wrapModel("  a = conv(x, filters=3, kernel=3, stride=2, pad=1)\n"
                      "  b = conv(a, filters=4, kernel=3, pad=same)\n"
-                     "  h = conv(b, filters=5, kernel=2, stride=3, pad=valid)\n" + kTail,
+                     "  h = conv(b, filters=5, kernel=2, stride=3, pad=valid)\n" +
+                         kTail,
                      "f32[2, 28, 28]"));
   ASSERT_TRUE(s.ok);
-  EXPECT_EQ(s.of("a"), "tensor<?x3x14x14xf32>");   // (28 + 2 - 3) / 2 + 1
+  EXPECT_EQ(s.of("a"), "tensor<?x3x14x14xf32>"); // (28 + 2 - 3) / 2 + 1
   EXPECT_EQ(s.of("a.w"), "tensor<3x2x3x3xf32>");
   EXPECT_EQ(s.of("a.b"), "tensor<3xf32>");
-  EXPECT_EQ(s.of("b"), "tensor<?x4x14x14xf32>");   // same: pad 1
-  EXPECT_EQ(s.of("h"), "tensor<?x5x5x5xf32>");     // (14 - 2) / 3 + 1
+  EXPECT_EQ(s.of("b"), "tensor<?x4x14x14xf32>"); // same: pad 1
+  EXPECT_EQ(s.of("h"), "tensor<?x5x5x5xf32>");   // (14 - 2) / 3 + 1
 }
 
 TEST(ShapeInference, PoolingFloorsOddSizes) {
   Shapes s(wrapModel("  a = avgpool(x, size=2)\n  b = maxpool(a, size=3, stride=2)\n"
-                     "  h = subsample(b)\n" + kTail, "f32[3, 15, 15]"));
+                     "  h = subsample(b)\n" +
+                         kTail,
+                     "f32[3, 15, 15]"));
   ASSERT_TRUE(s.ok);
   EXPECT_EQ(s.of("a"), "tensor<?x3x7x7xf32>");
   EXPECT_EQ(s.of("b"), "tensor<?x3x3x3xf32>");
@@ -87,7 +88,8 @@ TEST(ShapeInference, FlattenDenseAndActivations) {
 
 TEST(ShapeInference, FlatInputFeedsDenseDirectly) {
   Shapes s(wrapModel("  h = dense(x, 32) |> relu\n  logits = dense(h, 10)\n"
-                     "  loss = softmax_cross_entropy(logits, y)\n", "f32[784]"));
+                     "  loss = softmax_cross_entropy(logits, y)\n",
+                     "f32[784]"));
   ASSERT_TRUE(s.ok);
   EXPECT_EQ(s.of("h.w"), "tensor<32x784xf32>");
 }

@@ -24,45 +24,49 @@ std::string verifyError(const std::string &body, const std::string &args = "%x: 
   return module ? "verified" : error;
 }
 
-const char *kConvParams =
-    "  %w = lenet.param \"c.w\", \"weight\" : tensor<2x1x3x3xf32>\n"
-    "  %b = lenet.param \"c.b\", \"bias\" : tensor<2xf32>\n";
+const char *kConvParams = "  %w = lenet.param \"c.w\", \"weight\" : tensor<2x1x3x3xf32>\n"
+                          "  %b = lenet.param \"c.b\", \"bias\" : tensor<2xf32>\n";
 
 TEST(Verifier, AcceptsConsistentConv) {
-  EXPECT_EQ(verifyError(std::string(kConvParams) +
-                        "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
-                        " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x6x6xf32>"),
-            "verified");
+  EXPECT_EQ(
+      verifyError(std::string(kConvParams) +
+                  "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
+                  " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x6x6xf32>"),
+      "verified");
 }
 
 TEST(Verifier, AcceptsUnrankedTypesBeforeShapeInference) {
-  EXPECT_EQ(verifyError("  %w = lenet.param \"c.w\", \"weight\" : tensor<*xf32>\n"
-                        "  %b = lenet.param \"c.b\", \"bias\" : tensor<*xf32>\n"
-                        "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
-                        " : (tensor<?x1x8x8xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>"),
-            "verified");
+  EXPECT_EQ(
+      verifyError("  %w = lenet.param \"c.w\", \"weight\" : tensor<*xf32>\n"
+                  "  %b = lenet.param \"c.b\", \"bias\" : tensor<*xf32>\n"
+                  "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
+                  " : (tensor<?x1x8x8xf32>, tensor<*xf32>, tensor<*xf32>) -> tensor<*xf32>"),
+      "verified");
 }
 
 TEST(Verifier, ConvResultShape) {
-  EXPECT_EQ(verifyError(std::string(kConvParams) +
-                        "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
-                        " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x8x8xf32>"),
-            "conv 'c': the result has type 'tensor<?x2x8x8xf32>', expected 'tensor<?x2x6x6xf32>'");
+  EXPECT_EQ(
+      verifyError(std::string(kConvParams) +
+                  "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
+                  " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<?x2x8x8xf32>"),
+      "conv 'c': the result has type 'tensor<?x2x8x8xf32>', expected 'tensor<?x2x6x6xf32>'");
 }
 
 TEST(Verifier, ConvWeightChannels) {
-  EXPECT_EQ(verifyError("  %w = lenet.param \"c.w\", \"weight\" : tensor<2x3x3x3xf32>\n"
-                        "  %b = lenet.param \"c.b\", \"bias\" : tensor<2xf32>\n"
-                        "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
-                        " : (tensor<?x1x8x8xf32>, tensor<2x3x3x3xf32>, tensor<2xf32>) -> tensor<*xf32>"),
-            "conv 'c': the weight has type 'tensor<2x3x3x3xf32>', expected 'tensor<2x1x3x3xf32>'");
+  EXPECT_EQ(
+      verifyError("  %w = lenet.param \"c.w\", \"weight\" : tensor<2x3x3x3xf32>\n"
+                  "  %b = lenet.param \"c.b\", \"bias\" : tensor<2xf32>\n"
+                  "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 1, pad = 0}"
+                  " : (tensor<?x1x8x8xf32>, tensor<2x3x3x3xf32>, tensor<2xf32>) -> tensor<*xf32>"),
+      "conv 'c': the weight has type 'tensor<2x3x3x3xf32>', expected 'tensor<2x1x3x3xf32>'");
 }
 
 TEST(Verifier, ConvAttributes) {
-  EXPECT_EQ(verifyError(std::string(kConvParams) +
-                        "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 0, pad = 0}"
-                        " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<*xf32>"),
-            "conv 'c': stride must be positive, got 0");
+  EXPECT_EQ(
+      verifyError(std::string(kConvParams) +
+                  "  %c = lenet.conv %x, %w, %b {name = \"c\", filters = 2, kernel = 3, stride = 0, pad = 0}"
+                  " : (tensor<?x1x8x8xf32>, tensor<2x1x3x3xf32>, tensor<2xf32>) -> tensor<*xf32>"),
+      "conv 'c': stride must be positive, got 0");
 }
 
 TEST(Verifier, InputMustBeABatch) {
@@ -72,12 +76,14 @@ TEST(Verifier, InputMustBeABatch) {
 }
 
 TEST(Verifier, ElementwiseKeepsShape) {
-  EXPECT_EQ(verifyError("  %r = lenet.sigmoid %x {name = \"r\"} : (tensor<?x1x8x8xf32>) -> tensor<?x1x4x4xf32>"),
-            "sigmoid 'r': the result has type 'tensor<?x1x4x4xf32>', expected 'tensor<?x1x8x8xf32>'");
+  EXPECT_EQ(
+      verifyError("  %r = lenet.sigmoid %x {name = \"r\"} : (tensor<?x1x8x8xf32>) -> tensor<?x1x4x4xf32>"),
+      "sigmoid 'r': the result has type 'tensor<?x1x4x4xf32>', expected 'tensor<?x1x8x8xf32>'");
 }
 
 TEST(Verifier, PoolAndFlatten) {
-  EXPECT_EQ(verifyError("  %p = lenet.avgpool %x {name = \"p\", size = 2, stride = 2} : (tensor<?x1x8x8xf32>) -> tensor<?x1x3x3xf32>"),
+  EXPECT_EQ(verifyError("  %p = lenet.avgpool %x {name = \"p\", size = 2, stride = 2} : "
+                        "(tensor<?x1x8x8xf32>) -> tensor<?x1x3x3xf32>"),
             "avgpool 'p': the result has type 'tensor<?x1x3x3xf32>', expected 'tensor<?x1x4x4xf32>'");
   EXPECT_EQ(verifyError("  %f = lenet.flatten %x {name = \"f\"} : (tensor<?x1x8x8xf32>) -> tensor<?x60xf32>"),
             "flatten 'f': the result has type 'tensor<?x60xf32>', expected 'tensor<?x64xf32>'");
@@ -98,7 +104,8 @@ TEST(Verifier, ParamRole) {
 }
 
 TEST(Verifier, LossNeedsLabels) {
-  EXPECT_EQ(verifyError("  %l = lenet.softmax_cross_entropy %x, %x {name = \"l\"} : (tensor<?x10xf32>, tensor<?x10xf32>) -> tensor<f32>",
+  EXPECT_EQ(verifyError("  %l = lenet.softmax_cross_entropy %x, %x {name = \"l\"} : (tensor<?x10xf32>, "
+                        "tensor<?x10xf32>) -> tensor<f32>",
                         "%x: tensor<?x10xf32>"),
             "softmax_cross_entropy 'l': the second operand must be a label input (label y: class[N])");
 }
