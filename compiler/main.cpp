@@ -29,7 +29,8 @@ void printMainHelp(std::ostream &os) {
   os << "lenetc - compile LeNet-family model descriptions into fast native trainers\n"
         "\n"
         "Usage:\n"
-        "  lenetc [--emit=STAGE] MODEL.nn      print one stage of the compiler (default: mlir)\n"
+        "  lenetc [--emit=STAGE] MODEL.nn      print one stage of the compiler (default: mlir);\n"
+        "                                      MODEL may also be lenet-dialect MLIR (.mlir)\n"
         "  lenetc summary MODEL.nn             print layers, output shapes and parameter counts\n"
         "  lenetc graph MODEL.nn -o FILE       draw the model's graph (.svg, .png, .pdf or .dot)\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
@@ -37,6 +38,7 @@ void printMainHelp(std::ostream &os) {
         "Options:\n"
         "  --emit=ast      the syntax tree, as parsed\n"
         "  --emit=mlir     the lenet dialect after shape inference and verification\n"
+        "  --emit=mlir-grad  with the training step (backward graph) and inference functions\n"
         "  -h, --help      show help\n"
         "  --version       show the version\n"
         "\n"
@@ -84,7 +86,7 @@ int runEmit(const std::vector<std::string> &args) {
     if (a.rfind("--emit=", 0) == 0) {
       emit = a.substr(7);
     } else if (a == "--emit") {
-      return usageError("--emit needs a value: --emit=ast or --emit=mlir", "");
+      return usageError("--emit needs a value: --emit=ast, --emit=mlir or --emit=mlir-grad", "");
     } else if (!a.empty() && a[0] == '-') {
       return usageError("unknown option '" + a + "'", "");
     } else if (path.empty()) {
@@ -93,12 +95,19 @@ int runEmit(const std::vector<std::string> &args) {
       return usageError("more than one model file given ('" + path + "' and '" + a + "')", "");
     }
   }
-  if (emit != "ast" && emit != "mlir")
-    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir)", "");
+  Stage stage;
+  if (emit == "ast")
+    stage = Stage::AST;
+  else if (emit == "mlir")
+    stage = Stage::MLIR;
+  else if (emit == "mlir-grad")
+    stage = Stage::MLIRGrad;
+  else
+    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir, mlir-grad)", "");
   if (path.empty())
     return usageError("no model file given", "");
   Compilation c(&std::cerr);
-  if (int rc = compileOrFail(c, path, emit == "ast" ? Stage::AST : Stage::MLIR))
+  if (int rc = compileOrFail(c, path, stage))
     return rc;
   if (emit == "ast") {
     dumpAST(c.ast(), std::cout);

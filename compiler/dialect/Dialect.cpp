@@ -342,6 +342,184 @@ static LogicalResult verify(ReluOp op) { return checkElementwise(op, op.input(),
 static LogicalResult verify(ScaledTanhOp op) { return checkElementwise(op, op.input(), false); }
 static LogicalResult verify(SoftmaxCrossEntropyOp op) { return checkLoss(op, false); }
 
+// --- verifiers of the training ops: each result has the type of what it is the gradient of
+
+namespace {
+
+// The shape of a ranked f32 (or i32 labels) tensor, or an error naming the operand.
+LogicalResult rankedShape(Operation *op, Value v, StringRef role, llvm::SmallVectorImpl<int64_t> &shape) {
+  auto t = v.getType().dyn_cast<RankedTensorType>();
+  if (!t)
+    return op->emitOpError() << "the " << role << " must be a ranked tensor, got " << v.getType();
+  shape.assign(t.getShape().begin(), t.getShape().end());
+  return success();
+}
+
+LogicalResult expectShape(Operation *op, Value v, llvm::ArrayRef<int64_t> expected, StringRef role) {
+  llvm::SmallVector<int64_t, 4> got;
+  if (failed(rankedShape(op, v, role, got)))
+    return failure();
+  if (llvm::ArrayRef<int64_t>(got) != expected)
+    return op->emitOpError() << "the " << role << " has shape " << formatShape(got) << ", expected "
+                             << formatShape(expected);
+  return success();
+}
+
+// Forward window arithmetic shared by the gradient verifiers: the output extent of a
+// window sliding over `extent`, or -1 when it does not fit.
+int64_t slide(int64_t extent, int64_t pad, int64_t window, int64_t stride) {
+  int64_t padded = extent + 2 * pad;
+  return window > padded || stride <= 0 ? -1 : (padded - window) / stride + 1;
+}
+
+// `image` ([N, C, H, W]) under a window gives `out`'s spatial extents.
+LogicalResult expectWindowed(Operation *op, llvm::ArrayRef<int64_t> image, llvm::ArrayRef<int64_t> out,
+                             int64_t pad, int64_t window, int64_t stride) {
+  if (image.size() != 4 || out.size() != 4)
+    return op->emitOpError() << "expects 4-d tensors, got " << formatShape(image) << " and "
+                             << formatShape(out);
+  if (slide(image[2], pad, window, stride) != out[2] || slide(image[3], pad, window, stride) != out[3])
+    return op->emitOpError() << "a window of " << window << " (stride " << stride << ", pad " << pad
+                             << ") over " << formatShape(image) << " does not give " << formatShape(out);
+  return success();
+}
+
+int64_t tableConnections(ArrayAttr table) {
+  int64_t n = 0;
+  for (Attribute row : table)
+    n += row.cast<ArrayAttr>().size();
+  return n;
+}
+
+template <typename ConvGradOp>
+LogicalResult verifyConvGrad(ConvGradOp op, Value image, llvm::ArrayRef<int64_t> weight) {
+  llvm::SmallVector<int64_t, 4> dout, in;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, image, "input", in)))
+    return failure();
+  int64_t k = op.kernelAttr().getInt();
+  if (failed(expectWindowed(op, in, dout, op.padAttr().getInt(), k, op.strideAttr().getInt())))
+    return failure();
+  llvm::SmallVector<int64_t, 4> expected;
+  if (auto table = op.tableAttr())
+    expected = {tableConnections(table), k, k};
+  else
+    expected = {dout[1], in[1], k, k};
+  if (llvm::ArrayRef<int64_t>(expected) != weight)
+    return op->emitOpError() << "the weight has shape " << formatShape(weight) << ", expected "
+                             << formatShape(expected);
+  return success();
+}
+
+} // namespace
+
+static LogicalResult verify(ConvGradInputOp op) {
+  llvm::SmallVector<int64_t, 4> w;
+  if (failed(rankedShape(op, op.weight(), "weight", w)))
+    return failure();
+  return verifyConvGrad(op, op.getResult(), w);
+}
+static LogicalResult verify(ConvGradWeightOp op) {
+  llvm::SmallVector<int64_t, 4> w;
+  if (failed(rankedShape(op, op.getResult(), "result", w)))
+    return failure();
+  return verifyConvGrad(op, op.input(), w);
+}
+static LogicalResult verify(BiasGradOp op) {
+  llvm::SmallVector<int64_t, 4> dout;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)))
+    return failure();
+  if (dout.size() < 2)
+    return op.emitOpError() << "expects a batch of examples";
+  return expectShape(op, op.getResult(), {dout[1]}, "result");
+}
+static LogicalResult verify(DenseGradInputOp op) {
+  llvm::SmallVector<int64_t, 4> dout, w;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, op.weight(), "weight", w)))
+    return failure();
+  if (dout.size() != 2 || w.size() != 2 || w[0] != dout[1])
+    return op.emitOpError() << "a weight " << formatShape(w) << " does not fit the output gradient "
+                            << formatShape(dout);
+  return expectShape(op, op.getResult(), {ShapedType::kDynamicSize, w[1]}, "result");
+}
+static LogicalResult verify(DenseGradWeightOp op) {
+  llvm::SmallVector<int64_t, 4> dout, in;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, op.input(), "input", in)))
+    return failure();
+  if (dout.size() != 2 || in.size() != 2)
+    return op.emitOpError() << "expects flat inputs";
+  return expectShape(op, op.getResult(), {dout[1], in[1]}, "result");
+}
+template <typename PoolGradOp> static LogicalResult verifyPoolGrad(PoolGradOp op) {
+  llvm::SmallVector<int64_t, 4> dout, in;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, op.getResult(), "result", in)))
+    return failure();
+  if (failed(expectWindowed(op, in, dout, 0, op.sizeAttr().getInt(), op.strideAttr().getInt())))
+    return failure();
+  if (in[1] != dout[1])
+    return op.emitOpError() << "pooling keeps the channels: " << formatShape(in) << " vs "
+                            << formatShape(dout);
+  return success();
+}
+static LogicalResult verify(AvgPoolGradOp op) { return verifyPoolGrad(op); }
+static LogicalResult verify(MaxPoolGradOp op) {
+  if (op.input().getType() != op.getResult().getType())
+    return op.emitOpError() << "the result must have the input's type";
+  return verifyPoolGrad(op);
+}
+static LogicalResult verify(SubsampleGradInputOp op) {
+  if (failed(verifyPoolGrad(op)))
+    return failure();
+  llvm::SmallVector<int64_t, 4> dout;
+  (void)rankedShape(op, op.dout(), "output gradient", dout);
+  return expectShape(op, op.coef(), {dout[1]}, "coefficient");
+}
+static LogicalResult verify(SubsampleGradCoefOp op) {
+  llvm::SmallVector<int64_t, 4> dout, in;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, op.input(), "input", in)))
+    return failure();
+  if (failed(expectWindowed(op, in, dout, 0, op.sizeAttr().getInt(), op.strideAttr().getInt())))
+    return failure();
+  return expectShape(op, op.getResult(), {in[1]}, "result");
+}
+static LogicalResult verify(FlattenGradOp op) {
+  llvm::SmallVector<int64_t, 4> dout, in;
+  if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
+      failed(rankedShape(op, op.getResult(), "result", in)))
+    return failure();
+  int64_t n = 1;
+  for (int64_t d : llvm::ArrayRef<int64_t>(in).drop_front())
+    n *= d;
+  if (dout.size() != 2 || dout[1] != n)
+    return op.emitOpError() << "cannot reshape " << formatShape(dout) << " to " << formatShape(in);
+  return success();
+}
+static LogicalResult verify(SigmoidGradOp) { return success(); }
+static LogicalResult verify(TanhGradOp) { return success(); }
+static LogicalResult verify(ReluGradOp) { return success(); }
+static LogicalResult verify(ScaledTanhGradOp) { return success(); }
+static LogicalResult verify(AddOp) { return success(); }
+static LogicalResult verify(SoftmaxCrossEntropyGradOp op) {
+  if (op.logits().getType() != op.getResult().getType())
+    return op.emitOpError() << "the result must have the logits' type";
+  return success();
+}
+static LogicalResult verify(SoftmaxOp op) {
+  if (op.logits().getType() != op.getResult().getType())
+    return op.emitOpError() << "the result must have the logits' type";
+  return success();
+}
+static LogicalResult verify(CorrectCountOp op) {
+  auto t = op.getResult().getType().dyn_cast<RankedTensorType>();
+  if (!t || t.getRank() != 0 || !t.getElementType().isInteger(32))
+    return op.emitOpError() << "the result must be tensor<i32>";
+  return success();
+}
+
 LogicalResult ConvOp::inferShapes() { return checkConv(*this, true); }
 LogicalResult AvgPoolOp::inferShapes() { return checkPool(*this, true); }
 LogicalResult MaxPoolOp::inferShapes() { return checkPool(*this, true); }

@@ -11,6 +11,7 @@
 
 include "mlir/IR/OpBase.td"
 include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "dialect/ShapeInferenceInterface.td"
 
@@ -133,8 +134,123 @@ def SoftmaxCrossEntropyOp : Lenet_ShapedOp<"softmax_cross_entropy"> {
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
 }
 
+//===----------------------------------------------------------------------===//
+// Training ops: the backward graph (made by the autodiff pass) and the metrics.
+// A gradient op's result has the type of what it is the gradient of; its `name` is the
+// forward op's name with `.grad_in`, `.grad_w`, `.grad_b` or `.grad_coef`.
+//===----------------------------------------------------------------------===//
+
+class Lenet_GradOp<string mnemonic, list<Trait> traits = []>
+    : Lenet_NamedOp<mnemonic, !listconcat(traits, [NoSideEffect])> {
+  let verifier = [{ return ::verify(*this); }];
+  let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+def ConvGradInputOp : Lenet_GradOp<"conv_grad_input"> {
+  let summary = "gradient of a conv with respect to its input (a transposed convolution)";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$weight, StrAttr:$name, I64Attr:$kernel,
+                   I64Attr:$stride, I64Attr:$pad, OptionalAttr<ArrayAttr>:$table);
+  let results = (outs AnyTensor:$result);
+}
+
+def ConvGradWeightOp : Lenet_GradOp<"conv_grad_weight"> {
+  let summary = "gradient of a conv with respect to its weight (input correlated with dout)";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$input, StrAttr:$name, I64Attr:$kernel,
+                   I64Attr:$stride, I64Attr:$pad, OptionalAttr<ArrayAttr>:$table);
+  let results = (outs AnyTensor:$result);
+}
+
+def BiasGradOp : Lenet_GradOp<"bias_grad"> {
+  let summary = "gradient of a per-channel bias: dout summed over all but the channel dimension";
+  let arguments = (ins AnyTensor:$dout, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def DenseGradInputOp : Lenet_GradOp<"dense_grad_input"> {
+  let summary = "gradient of a dense layer with respect to its input: dout x weight";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$weight, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def DenseGradWeightOp : Lenet_GradOp<"dense_grad_weight"> {
+  let summary = "gradient of a dense layer with respect to its weight: dout^T x input";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$input, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def AvgPoolGradOp : Lenet_GradOp<"avgpool_grad"> {
+  let summary = "gradient of average pooling: dout spread evenly over each window";
+  let arguments = (ins AnyTensor:$dout, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
+  let results = (outs AnyTensor:$result);
+}
+
+def MaxPoolGradOp : Lenet_GradOp<"maxpool_grad"> {
+  let summary = "gradient of max pooling: dout routed to the first maximum of each window";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$input, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
+  let results = (outs AnyTensor:$result);
+}
+
+def SubsampleGradInputOp : Lenet_GradOp<"subsample_grad_input"> {
+  let summary = "gradient of trainable subsampling with respect to its input";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$coef, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
+  let results = (outs AnyTensor:$result);
+}
+
+def SubsampleGradCoefOp : Lenet_GradOp<"subsample_grad_coef"> {
+  let summary = "gradient of trainable subsampling with respect to its coefficients";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$input, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
+  let results = (outs AnyTensor:$result);
+}
+
+def FlattenGradOp : Lenet_GradOp<"flatten_grad"> {
+  let summary = "gradient of flatten: dout reshaped back to the input's shape";
+  let arguments = (ins AnyTensor:$dout, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+class Lenet_ActivationGradOp<string mnemonic, string formula>
+    : Lenet_GradOp<mnemonic, [SameOperandsAndResultType]> {
+  let summary = "gradient of an activation from its output y: dout * " # formula;
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def SigmoidGradOp : Lenet_ActivationGradOp<"sigmoid_grad", "y (1 - y)">;
+def TanhGradOp : Lenet_ActivationGradOp<"tanh_grad", "(1 - y^2)">;
+def ReluGradOp : Lenet_ActivationGradOp<"relu_grad", "(y > 0)">;
+
+def ScaledTanhGradOp : Lenet_GradOp<"scaled_tanh_grad", [SameOperandsAndResultType]> {
+  let summary = "gradient of amplitude * tanh(slope * x) from its output y: dout * slope * (amplitude - y^2 / amplitude)";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name, F64Attr:$amplitude, F64Attr:$slope);
+  let results = (outs AnyTensor:$result);
+}
+
+def SoftmaxCrossEntropyGradOp : Lenet_GradOp<"softmax_cross_entropy_grad"> {
+  let summary = "gradient of the mean softmax cross-entropy: (softmax(logits) - onehot(labels)) / batch";
+  let arguments = (ins AnyTensor:$logits, AnyTensor:$labels, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def AddOp : Lenet_GradOp<"add", [SameOperandsAndResultType]> {
+  let summary = "elementwise sum: accumulates the gradients of a value used more than once";
+  let arguments = (ins AnyTensor:$lhs, AnyTensor:$rhs, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def SoftmaxOp : Lenet_GradOp<"softmax"> {
+  let summary = "class probabilities from logits (the inference pipeline's output)";
+  let arguments = (ins AnyTensor:$logits, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def CorrectCountOp : Lenet_GradOp<"correct_count"> {
+  let summary = "how many examples of the batch the logits classify correctly (first maximum)";
+  let arguments = (ins AnyTensor:$logits, AnyTensor:$labels, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
 def ReturnOp : Lenet_Op<"return", [NoSideEffect, Terminator, HasParent<"::mlir::FuncOp">]> {
-  let summary = "ends the model: returns the loss and the logits";
+  let summary = "ends a function of the model: returns its outputs";
   let arguments = (ins Variadic<AnyTensor>:$operands);
   let assemblyFormat = "attr-dict ($operands^ `:` type($operands))?";
 }

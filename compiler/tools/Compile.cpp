@@ -7,6 +7,7 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
+#include "mlir/Parser.h"
 #include "mlir/Pass/PassManager.h"
 
 #include <ostream>
@@ -59,14 +60,9 @@ bool Compilation::compileText(const std::string &path, const std::string &text, 
   return run(stage);
 }
 
-bool Compilation::run(Stage stage) {
-  ast_ = parseModel(*file_, *diag_);
-  if (!ast_)
-    return false;
-  if (stage == Stage::AST)
-    return true;
-
+void Compilation::makeContext() {
   ctx_ = std::make_unique<mlir::MLIRContext>();
+  ctx_->getOrLoadDialect<lenet::LenetDialect>();
   // Users see our one-line diagnostics, not MLIR's dump of the failing op.
   ctx_->printOpOnDiagnostic(false);
   // Kept for the compilation's lifetime: later stages report through it too.
@@ -76,18 +72,47 @@ bool Compilation::run(Stage stage) {
       diag_->note(toLoc(note.getLocation()), note.str());
     return mlir::success();
   });
+}
 
-  module_ = mlirGen(*ctx_, *ast_, file_->path(), *diag_);
-  if (!module_)
-    return false;
+bool Compilation::parseMLIR(const std::string &text) {
+  module_ = mlir::parseSourceString<mlir::ModuleOp>(text, ctx_.get());
+  if (!module_ && !diag_->hadError())
+    diag_->error({}, "cannot parse the MLIR in '" + file_->path() + "'");
+  return static_cast<bool>(module_);
+}
+
+bool Compilation::runPasses(Stage stage) {
   mlir::PassManager pm(ctx_.get());
   pm.addNestedPass<mlir::FuncOp>(lenet::createShapeInferencePass());
+  if (stage == Stage::MLIRGrad)
+    pm.addPass(lenet::createAutodiffPass());
   if (mlir::failed(pm.run(*module_)) || mlir::failed(mlir::verify(*module_))) {
     if (!diag_->hadError())
       diag_->error({}, "internal error: the model's IR did not verify");
     return false;
   }
   return !diag_->hadError();
+}
+
+bool Compilation::run(Stage stage) {
+  bool isMLIR = llvm::StringRef(file_->path()).endswith(".mlir");
+  if (isMLIR) {
+    if (stage == Stage::AST) {
+      diag_->error({},
+                   "'" + file_->path() + "' is MLIR: it has no syntax tree (--emit=ast needs a .nn file)");
+      return false;
+    }
+    makeContext();
+    return parseMLIR(file_->text()) && runPasses(stage);
+  }
+  ast_ = parseModel(*file_, *diag_);
+  if (!ast_)
+    return false;
+  if (stage == Stage::AST)
+    return true;
+  makeContext();
+  module_ = mlirGen(*ctx_, *ast_, file_->path(), *diag_);
+  return module_ && runPasses(stage);
 }
 
 } // namespace lenetc

@@ -1,5 +1,8 @@
 // The compiler driver: a model file through each stage, stopping at the first that fails.
 //   read -> lex/parse (AST) -> MLIR generation -> shape inference + verification (MLIR)
+//        -> autodiff: training step and inference functions (MLIRGrad)
+// A file ending in .mlir is read as the lenet dialect's text instead of the model language
+// (it enters at shape inference), as the Toy tutorial's toyc does.
 // Every stage reports through one DiagnosticEngine, MLIR's own diagnostics included.
 #pragma once
 
@@ -21,7 +24,7 @@ class ScopedDiagnosticHandler;
 
 namespace lenetc {
 
-enum class Stage { AST, MLIR };
+enum class Stage { AST, MLIR, MLIRGrad };
 
 class Compilation {
 public:
@@ -41,6 +44,9 @@ public:
 
 private:
   bool run(Stage stage);
+  void makeContext();
+  bool parseMLIR(const std::string &text);
+  bool runPasses(Stage stage);
 
   std::ostream *diagOut_;
   std::unique_ptr<SourceFile> file_;

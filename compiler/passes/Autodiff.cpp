@@ -1,0 +1,249 @@
+// Reverse-mode differentiation at the graph level, and the two functions the trainer runs.
+//
+// From the model's forward function @m(x, y) -> (loss, logits) it adds:
+//   @m_train_step(x, y) -> (loss, correct, dL/dp for every parameter p, in program order)
+//   @m_infer(x)         -> probabilities
+// The backward graph is made of explicit gradient ops (lenet.conv_grad_input, ...), one
+// rule per forward op, so that every later stage (printing, lowering, scheduling) sees
+// and names each gradient. Gradients are made only where they are used: a value that no
+// parameter influences (the model's input, for one) gets none, so the first layer has no
+// input gradient.
+#include "passes/Passes.h"
+
+#include "dialect/Dialect.h"
+
+#include "mlir/IR/BlockAndValueMapping.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/Pass/Pass.h"
+
+#include <map>
+
+using namespace mlir;
+using namespace lenet;
+
+namespace {
+
+// Removes ops whose results nobody uses (statements that do not lead to the outputs).
+void eraseDeadOps(FuncOp func) {
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(func.getBody().front()))) {
+      if (op.hasTrait<OpTrait::IsTerminator>() || !op.use_empty())
+        continue;
+      op.erase();
+      changed = true;
+    }
+  }
+}
+
+FuncOp cloneAs(FuncOp forward, StringRef name) {
+  FuncOp clone = forward.clone();
+  clone.setName(name);
+  return clone;
+}
+
+class Differentiator {
+public:
+  explicit Differentiator(FuncOp func) : func_(func), builder_(func.getContext()) {}
+
+  LogicalResult run();
+
+private:
+  StringAttr name(Operation *forward, StringRef suffix) {
+    return builder_.getStringAttr(opName(forward).str() + suffix.str());
+  }
+  bool needsGrad(Value v) const { return varied_.count(v.getAsOpaquePointer()); }
+  void addGrad(Value v, Value g);
+  LogicalResult backprop(Operation *op, Value dout);
+
+  FuncOp func_;
+  OpBuilder builder_;
+  llvm::DenseSet<void *> varied_; // values some parameter influences
+  std::map<void *, Value> grads_; // value -> dL/dvalue
+  int sums_ = 0;
+};
+
+void Differentiator::addGrad(Value v, Value g) {
+  auto [it, inserted] = grads_.emplace(v.getAsOpaquePointer(), g);
+  if (inserted)
+    return;
+  // A value used more than once: its gradient is the sum over its uses.
+  Operation *def = v.getDefiningOp();
+  std::string base = def ? opName(def).str() : "input";
+  it->second = builder_.create<AddOp>(g.getLoc(), g.getType(), it->second, g,
+                                      builder_.getStringAttr(base + ".grad_sum." + std::to_string(++sums_)));
+}
+
+LogicalResult Differentiator::backprop(Operation *op, Value dout) {
+  Location loc = op->getLoc();
+  auto grad = [&](Value of) { return needsGrad(of); };
+
+  if (auto conv = dyn_cast<ConvOp>(op)) {
+    if (grad(conv.input()))
+      addGrad(conv.input(), builder_.create<ConvGradInputOp>(
+                                loc, conv.input().getType(), dout, conv.weight(), name(op, ".grad_in"),
+                                conv.kernelAttr(), conv.strideAttr(), conv.padAttr(), conv.tableAttr()));
+    addGrad(conv.weight(), builder_.create<ConvGradWeightOp>(
+                               loc, conv.weight().getType(), dout, conv.input(), name(op, ".grad_w"),
+                               conv.kernelAttr(), conv.strideAttr(), conv.padAttr(), conv.tableAttr()));
+    addGrad(conv.bias(), builder_.create<BiasGradOp>(loc, conv.bias().getType(), dout, name(op, ".grad_b")));
+    return success();
+  }
+  if (auto dense = dyn_cast<DenseOp>(op)) {
+    if (grad(dense.input()))
+      addGrad(dense.input(), builder_.create<DenseGradInputOp>(loc, dense.input().getType(), dout,
+                                                               dense.weight(), name(op, ".grad_in")));
+    addGrad(dense.weight(), builder_.create<DenseGradWeightOp>(loc, dense.weight().getType(), dout,
+                                                               dense.input(), name(op, ".grad_w")));
+    addGrad(dense.bias(),
+            builder_.create<BiasGradOp>(loc, dense.bias().getType(), dout, name(op, ".grad_b")));
+    return success();
+  }
+  if (auto sub = dyn_cast<SubsampleOp>(op)) {
+    if (grad(sub.input()))
+      addGrad(sub.input(),
+              builder_.create<SubsampleGradInputOp>(loc, sub.input().getType(), dout, sub.coef(),
+                                                    name(op, ".grad_in"), sub.sizeAttr(), sub.strideAttr()));
+    addGrad(sub.coef(),
+            builder_.create<SubsampleGradCoefOp>(loc, sub.coef().getType(), dout, sub.input(),
+                                                 name(op, ".grad_coef"), sub.sizeAttr(), sub.strideAttr()));
+    addGrad(sub.bias(), builder_.create<BiasGradOp>(loc, sub.bias().getType(), dout, name(op, ".grad_b")));
+    return success();
+  }
+
+  if (auto add = dyn_cast<AddOp>(op)) {
+    for (Value operand : {add.lhs(), add.rhs()})
+      if (grad(operand))
+        addGrad(operand, dout);
+    return success();
+  }
+
+  // The remaining ops have one tensor input and no parameters.
+  Value input = op->getOperand(0);
+  if (!grad(input))
+    return success();
+  Type type = input.getType();
+  Value out = op->getResult(0);
+  StringAttr n = name(op, ".grad_in");
+  Value g;
+  if (auto pool = dyn_cast<AvgPoolOp>(op))
+    g = builder_.create<AvgPoolGradOp>(loc, type, dout, n, pool.sizeAttr(), pool.strideAttr());
+  else if (auto pool = dyn_cast<MaxPoolOp>(op))
+    g = builder_.create<MaxPoolGradOp>(loc, type, dout, input, n, pool.sizeAttr(), pool.strideAttr());
+  else if (isa<FlattenOp>(op))
+    g = builder_.create<FlattenGradOp>(loc, type, dout, n);
+  else if (isa<SigmoidOp>(op))
+    g = builder_.create<SigmoidGradOp>(loc, type, dout, out, n);
+  else if (isa<TanhOp>(op))
+    g = builder_.create<TanhGradOp>(loc, type, dout, out, n);
+  else if (isa<ReluOp>(op))
+    g = builder_.create<ReluGradOp>(loc, type, dout, out, n);
+  else if (auto st = dyn_cast<ScaledTanhOp>(op))
+    g = builder_.create<ScaledTanhGradOp>(loc, type, dout, out, n, st.amplitudeAttr(), st.slopeAttr());
+  else
+    return op->emitError() << op->getName() << " '" << opName(op)
+                           << "' has no gradient rule, so the model cannot be trained";
+  addGrad(input, g);
+  return success();
+}
+
+LogicalResult Differentiator::run() {
+  Block &body = func_.getBody().front();
+  auto ret = cast<ReturnOp>(body.getTerminator());
+  auto loss = ret.getNumOperands() ? ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>() : nullptr;
+  if (!loss)
+    return func_.emitError() << "the model's function must return its loss first";
+
+  // Forward activity: which values depend on a parameter.
+  llvm::SmallVector<ParamOp, 16> params;
+  for (Operation &op : body) {
+    if (auto p = dyn_cast<ParamOp>(op)) {
+      params.push_back(p);
+      varied_.insert(p.getResult().getAsOpaquePointer());
+      continue;
+    }
+    for (Value operand : op.getOperands())
+      if (needsGrad(operand))
+        for (Value r : op.getResults())
+          varied_.insert(r.getAsOpaquePointer());
+  }
+
+  builder_.setInsertionPoint(ret);
+  Location loc = loss.getLoc();
+  Value labels = loss.labels(), logits = loss.logits();
+  if (needsGrad(logits))
+    addGrad(logits, builder_.create<SoftmaxCrossEntropyGradOp>(loc, logits.getType(), logits, labels,
+                                                               name(loss, ".grad_in")));
+  // Reverse program order: every use of a value is differentiated before the value itself.
+  llvm::SmallVector<Operation *, 32> forward;
+  for (Operation &op : body)
+    if (&op != loss.getOperation() && !isa<ParamOp, ReturnOp>(op))
+      forward.push_back(&op);
+  for (Operation *op : llvm::reverse(forward)) {
+    auto it = grads_.find(op->getResult(0).getAsOpaquePointer());
+    if (it == grads_.end())
+      continue; // does not lead to the loss
+    if (failed(backprop(op, it->second)))
+      return failure();
+  }
+
+  Value correct = builder_.create<CorrectCountOp>(loc, RankedTensorType::get({}, builder_.getI32Type()),
+                                                  logits, labels, builder_.getStringAttr("correct"));
+  llvm::SmallVector<Value, 32> results{loss.getResult(), correct};
+  for (ParamOp p : params) {
+    auto it = grads_.find(p.getResult().getAsOpaquePointer());
+    if (it == grads_.end())
+      return p.emitError() << "parameter '" << p.name() << "' does not influence the loss";
+    results.push_back(it->second);
+  }
+  builder_.create<ReturnOp>(ret.getLoc(), results);
+  ret.erase();
+  func_.setType(
+      FunctionType::get(func_.getContext(), func_.getArgumentTypes(), ValueRange(results).getTypes()));
+  return success();
+}
+
+// @m_infer(x) -> probabilities: the forward graph up to the logits, then softmax.
+void buildInference(FuncOp func) {
+  Block &body = func.getBody().front();
+  auto ret = cast<ReturnOp>(body.getTerminator());
+  auto loss = ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>();
+  OpBuilder builder(ret);
+  Value logits = loss.logits();
+  Value probs =
+      builder.create<SoftmaxOp>(ret.getLoc(), logits.getType(), logits, builder.getStringAttr("probs"));
+  builder.create<ReturnOp>(ret.getLoc(), ValueRange{probs});
+  ret.erase();
+  loss.erase();
+  eraseDeadOps(func);
+  func.eraseArgument(1); // the labels
+  func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), {probs.getType()}));
+}
+
+struct AutodiffPass : public PassWrapper<AutodiffPass, OperationPass<ModuleOp>> {
+  StringRef getArgument() const final { return "lenet-autodiff"; }
+  StringRef getDescription() const final { return "Derive the training step and the inference function"; }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto funcs = llvm::to_vector<1>(module.getOps<FuncOp>());
+    if (funcs.size() != 1) {
+      module.emitError() << "expected one model function, found " << funcs.size();
+      return signalPassFailure();
+    }
+    FuncOp forward = funcs[0];
+    FuncOp train = cloneAs(forward, (forward.getName() + "_train_step").str());
+    FuncOp infer = cloneAs(forward, (forward.getName() + "_infer").str());
+    module.push_back(train);
+    module.push_back(infer);
+    eraseDeadOps(train);
+    if (failed(Differentiator(train).run()))
+      return signalPassFailure();
+    buildInference(infer);
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> lenet::createAutodiffPass() { return std::make_unique<AutodiffPass>(); }
