@@ -7,6 +7,7 @@
 // Exit status: 0 success, 1 the model has errors (or an output could not be written),
 // 2 the command line is wrong.
 #include "dialect/MLIRGen.h"
+#include "halide/Emit.h"
 #include "tools/Compile.h"
 #include "tools/Graph.h"
 #include "tools/Layers.h"
@@ -33,12 +34,16 @@ void printMainHelp(std::ostream &os) {
         "                                      MODEL may also be lenet-dialect MLIR (.mlir)\n"
         "  lenetc summary MODEL.nn             print layers, output shapes and parameter counts\n"
         "  lenetc graph MODEL.nn -o FILE       draw the model's graph (.svg, .png, .pdf or .dot)\n"
+        "  lenetc compile MODEL.nn -o DIR      compile the training step and inference pipelines\n"
+        "                                      ahead of time (static libraries and headers)\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
         "\n"
         "Options:\n"
         "  --emit=ast      the syntax tree, as parsed\n"
         "  --emit=mlir     the lenet dialect after shape inference and verification\n"
         "  --emit=mlir-grad  with the training step (backward graph) and inference functions\n"
+        "  --emit=halide   the Halide loop nests of both pipelines (default schedule)\n"
+        "  --target=T      the Halide target for --emit=halide (default: host)\n"
         "  -h, --help      show help\n"
         "  --version       show the version\n"
         "\n"
@@ -77,7 +82,7 @@ int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
 }
 
 int runEmit(const std::vector<std::string> &args) {
-  std::string emit = "mlir", path;
+  std::string emit = "mlir", path, targetName = "host";
   for (const auto &a : args) {
     if (isHelp(a)) {
       printMainHelp(std::cout);
@@ -85,6 +90,8 @@ int runEmit(const std::vector<std::string> &args) {
     }
     if (a.rfind("--emit=", 0) == 0) {
       emit = a.substr(7);
+    } else if (a.rfind("--target=", 0) == 0) {
+      targetName = a.substr(9);
     } else if (a == "--emit") {
       return usageError("--emit needs a value: --emit=ast, --emit=mlir or --emit=mlir-grad", "");
     } else if (!a.empty() && a[0] == '-') {
@@ -100,10 +107,14 @@ int runEmit(const std::vector<std::string> &args) {
     stage = Stage::AST;
   else if (emit == "mlir")
     stage = Stage::MLIR;
-  else if (emit == "mlir-grad")
+  else if (emit == "mlir-grad" || emit == "halide")
     stage = Stage::MLIRGrad;
   else
-    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir, mlir-grad)", "");
+    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir, mlir-grad, halide)", "");
+  Halide::Target target;
+  std::string error;
+  if (!parseTarget(targetName, target, error))
+    return usageError(error, "");
   if (path.empty())
     return usageError("no model file given", "");
   Compilation c(&std::cerr);
@@ -111,6 +122,15 @@ int runEmit(const std::vector<std::string> &args) {
     return rc;
   if (emit == "ast") {
     dumpAST(c.ast(), std::cout);
+  } else if (emit == "halide") {
+    std::vector<LoweredPipeline> pipelines;
+    if (!lowerModule(c.module(), target, pipelines))
+      return 1;
+    for (const auto &p : pipelines)
+      if (!printStmt(p, target, std::cout, error)) {
+        std::cerr << "lenetc: error: " << error << "\n";
+        return 1;
+      }
   } else {
     llvm::raw_os_ostream os(std::cout);
     c.module().print(os);
@@ -179,6 +199,68 @@ int runGraph(const std::vector<std::string> &args) {
   return 0;
 }
 
+void printCompileHelp(std::ostream &os) {
+  os << "Usage: lenetc compile MODEL.nn -o DIR [--target T]\n\n"
+        "Derives the training step, lowers it and the inference function to Halide with the\n"
+        "default CPU schedule, and compiles both ahead of time into DIR:\n"
+        "  <model>_train_step.a/.h   x, labels, parameters -> loss, correct count, gradients\n"
+        "  <model>_infer.a/.h        x, parameters -> class probabilities\n"
+        "  <model>_runtime.a         the Halide runtime they share\n"
+        "Nothing of Halide's compiler or LLVM is needed to link or run them.\n\n"
+        "Options:\n"
+        "  -o, --output DIR   where to write the libraries (required)\n"
+        "  --target T         a Halide target (default: host, this machine's CPU)\n";
+}
+
+int runCompile(const std::vector<std::string> &args) {
+  std::string path, dir, targetName = "host";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    if (isHelp(a)) {
+      printCompileHelp(std::cout);
+      return 0;
+    }
+    if (a == "-o" || a == "--output" || a == "--target") {
+      if (i + 1 >= args.size())
+        return usageError(a + " needs a value", "compile ");
+      (a == "--target" ? targetName : dir) = args[++i];
+    } else if (a.rfind("--target=", 0) == 0) {
+      targetName = a.substr(9);
+    } else if (a.rfind("--output=", 0) == 0) {
+      dir = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "' for compile", "compile ");
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      return usageError("compile takes one model file", "compile ");
+    }
+  }
+  if (path.empty())
+    return usageError("compile needs a model file", "compile ");
+  if (dir.empty())
+    return usageError("compile needs an output directory: -o DIR", "compile ");
+  Halide::Target target;
+  std::string error;
+  if (!parseTarget(targetName, target, error))
+    return usageError(error, "compile ");
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
+    return rc;
+  std::vector<LoweredPipeline> pipelines;
+  if (!lowerModule(c.module(), target, pipelines))
+    return 1;
+  std::string model = c.ast().name;
+  if (!compileAOT(pipelines, target, dir, model + "_runtime", error)) {
+    std::cerr << "lenetc: error: " << error << "\n";
+    return 1;
+  }
+  for (const auto &p : pipelines)
+    std::cerr << "wrote " << dir << "/" << p.name << ".a, .h\n";
+  std::cerr << "wrote " << dir << "/" << model << "_runtime.a\n";
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -206,14 +288,18 @@ int main(int argc, char **argv) {
       printSummaryHelp(std::cout);
     else if (rest[0] == "graph")
       printGraphHelp(std::cout);
+    else if (rest[0] == "compile")
+      printCompileHelp(std::cout);
     else
-      return usageError("no help for '" + rest[0] + "' (commands: summary, graph)", "");
+      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile)", "");
     return 0;
   }
   if (first == "summary")
     return runSummary(rest);
   if (first == "graph")
     return runGraph(rest);
+  if (first == "compile")
+    return runCompile(rest);
   try {
     return runEmit(args);
   } catch (const std::exception &e) {

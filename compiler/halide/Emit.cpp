@@ -1,0 +1,92 @@
+#include "halide/Emit.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unistd.h>
+
+namespace H = Halide;
+
+namespace lenetc {
+
+bool parseTarget(const std::string &text, H::Target &target, std::string &error) {
+  if (!H::Target::validate_target_string(text)) {
+    error = "Halide 14 does not know the target '" + text +
+            "' (examples: host, host-avx2-fma, x86-64-linux-avx512, host-opencl, "
+            "host-cuda-cuda_capability_80; CUDA capabilities stop at 86)";
+    return false;
+  }
+  target = H::Target(text);
+  return true;
+}
+
+bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<LoweredPipeline> &out) {
+  for (auto func : module.getOps<mlir::FuncOp>()) {
+    llvm::StringRef name = func.getName();
+    if (!name.endswith("_train_step") && !name.endswith("_infer"))
+      continue;
+    LoweredPipeline p;
+    if (!lowerToHalide(func, p))
+      return false;
+    applyDefaultSchedule(p, target);
+    out.push_back(std::move(p));
+  }
+  return true;
+}
+
+namespace {
+// A scratch file that is removed when it goes out of scope.
+struct TempPath {
+  std::string path;
+  explicit TempPath(const std::string &suffix) {
+    path = (std::filesystem::temp_directory_path() /
+            ("lenetc-" + std::to_string(getpid()) + "-" + std::to_string(counter()++) + suffix))
+               .string();
+  }
+  ~TempPath() { std::remove(path.c_str()); }
+  static int &counter() {
+    static int c = 0;
+    return c;
+  }
+};
+} // namespace
+
+bool printStmt(const LoweredPipeline &p, const H::Target &target, std::ostream &os, std::string &error) {
+  TempPath tmp(".stmt");
+  try {
+    p.pipeline().compile_to_lowered_stmt(tmp.path, p.arguments(), H::Text,
+                                         target.with_feature(H::Target::NoRuntime));
+  } catch (const H::Error &e) {
+    error = "Halide could not lower '" + p.name + "': " + e.what();
+    return false;
+  }
+  std::ifstream in(tmp.path);
+  os << "// Halide pipeline " << p.name << " for " << target.to_string() << "\n" << in.rdbuf() << "\n";
+  return true;
+}
+
+bool compileAOT(const std::vector<LoweredPipeline> &pipelines, const H::Target &target,
+                const std::string &dir, const std::string &runtimeName, std::string &error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create '" + dir + "': " + ec.message();
+    return false;
+  }
+  try {
+    for (const auto &p : pipelines) {
+      std::string prefix = (std::filesystem::path(dir) / p.name).string();
+      p.pipeline().compile_to_static_library(prefix, p.arguments(), p.name,
+                                             target.with_feature(H::Target::NoRuntime));
+    }
+    std::string runtime = (std::filesystem::path(dir) / runtimeName).string();
+    H::compile_standalone_runtime({{H::OutputFileType::static_library, runtime + ".a"}}, target);
+  } catch (const H::Error &e) {
+    error = "Halide cannot compile for the target '" + target.to_string() + "': " + e.what();
+    return false;
+  }
+  return true;
+}
+
+} // namespace lenetc

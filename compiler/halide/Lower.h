@@ -1,0 +1,41 @@
+// Lowering: a function of the lenet dialect (after autodiff) -> one Halide pipeline.
+//
+// Inputs become ImageParams in the function's argument order, then one per `lenet.param`
+// in program order; outputs are the function's results. Every op becomes the Func its
+// name gives (halideName: `c3.grad_w` -> `c3__grad_w`), so schedules and tests address Funcs
+// by the model's names. The batch extent is the input's last Halide dimension, known only
+// at run time.
+#pragma once
+
+#include "Halide.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace lenetc {
+
+struct LoweredPipeline {
+  std::string name;                          // the MLIR function's name: lenet5_train_step
+  std::vector<Halide::ImageParam> inputs;    // x, [labels], then the parameters
+  std::vector<std::string> inputNames;       // model names: "x", "y", "c1.w", ...
+  std::vector<Halide::Func> outputs;         // the function's results, in order
+  std::vector<std::string> outputNames;      // "loss", "correct", "c1.grad_w", ... / "probs"
+  std::map<std::string, Halide::Func> funcs; // every op's Func, by model name
+  Halide::Expr batch;                        // the run-time batch extent
+
+  Halide::Pipeline pipeline() const { return Halide::Pipeline(outputs); }
+  std::vector<Halide::Argument> arguments() const;
+};
+
+// Lowers `func`; on an op it cannot lower, emits an error at the op and returns false.
+bool lowerToHalide(mlir::FuncOp func, LoweredPipeline &out);
+
+// The sane default CPU schedule: every op's Func computed at root, parallel over the
+// batch, vectorized along the innermost dimension when it is wide enough; reductions into
+// parameter gradients parallel over their output channels. Tuned schedules replace it.
+void applyDefaultSchedule(LoweredPipeline &p, const Halide::Target &target);
+
+} // namespace lenetc

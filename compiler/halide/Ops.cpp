@@ -1,0 +1,386 @@
+#include "halide/Ops.h"
+
+namespace lenetc::hl {
+
+using namespace Halide;
+
+std::string halideName(const std::string &modelName) {
+  std::string out;
+  for (char ch : modelName) {
+    if (ch == '.')
+      out += "__";
+    else
+      out += ch;
+  }
+  return out;
+}
+
+int ConvSpec::connections() const {
+  int n = 0;
+  for (const auto &row : table)
+    n += static_cast<int>(row.size());
+  return n;
+}
+
+std::vector<Var> activationVars(int rank) {
+  if (rank == 4)
+    return {Var("x"), Var("y"), Var("c"), Var("n")};
+  return {Var("i"), Var("n")};
+}
+
+namespace {
+
+Func named(const std::string &name) { return Func(halideName(name)); }
+
+// `in` with zeros outside [0, width) x [0, height) (only when there is padding to read).
+Func zeroPadded(const std::string &name, Func in, int width, int height, int pad) {
+  if (pad == 0)
+    return in;
+  return BoundaryConditions::constant_exterior(in, 0.f, {{0, width}, {0, height}});
+}
+
+// For a table conv: the input map each connection reads, the output map it feeds, and, for
+// each (input map, output map), the connection (or -1). Constant lookup tables.
+struct TableIndex {
+  Buffer<int32_t> connOf;   // (c, f) -> j or -1
+  Buffer<int32_t> mapOf;    // j -> c
+  Buffer<int32_t> filterOf; // j -> f
+};
+
+TableIndex indexTable(const ConvSpec &s) {
+  TableIndex t{Buffer<int32_t>(s.window.channels, s.filters), Buffer<int32_t>(s.connections()),
+               Buffer<int32_t>(s.connections())};
+  t.connOf.fill(-1);
+  int j = 0;
+  for (int f = 0; f < s.filters; ++f)
+    for (int c : s.table[f]) {
+      t.connOf(c, f) = j;
+      t.mapOf(j) = c;
+      t.filterOf(j) = f;
+      ++j;
+    }
+  return t;
+}
+
+// The conv weight as a dense (kx, ky, c, f) Func: a table conv's absent connections are 0.
+Func denseWeight(const std::string &name, Func w, const ConvSpec &s) {
+  if (s.table.empty())
+    return w;
+  TableIndex t = indexTable(s);
+  Var kx("kx"), ky("ky"), c("c"), f("f");
+  Func dw(halideName(name) + "__dense_w");
+  Expr j = t.connOf(c, f);
+  dw(kx, ky, c, f) = select(j >= 0, w(kx, ky, clamp(j, 0, s.connections() - 1)), 0.f);
+  return dw;
+}
+
+// The sum, over the windows of `w` that cover (x, y), of dout at those windows: the
+// gather form of spreading each window's gradient over its inputs. Windows outside the
+// output (or, with a stride, not aligned) contribute nothing.
+Expr windowGather(Func dout, const Window &w, Expr x, Expr y, Expr c, Expr n, Func *weightOf = nullptr) {
+  RDom r(0, w.size, 0, w.size, "win");
+  Func bounded = BoundaryConditions::constant_exterior(dout, 0.f, {{0, w.outWidth()}, {0, w.outHeight()}});
+  Expr ox = x + w.pad - r.x, oy = y + w.pad - r.y;
+  Expr term = bounded(ox / w.stride, oy / w.stride, c, n);
+  if (weightOf)
+    term = term * (*weightOf)(r.x, r.y, ox / w.stride, oy / w.stride, c, n);
+  if (w.stride > 1)
+    term = select(ox % w.stride == 0 && oy % w.stride == 0, term, 0.f);
+  return sum(term);
+}
+
+Func windowSum(const std::string &name, Func in, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  RDom r(0, w.size, 0, w.size, "win");
+  Func s(halideName(name) + "__window_sum");
+  s(x, y, c, n) = 0.f;
+  s(x, y, c, n) += in(x * w.stride + r.x, y * w.stride + r.y, c, n);
+  return s;
+}
+
+} // namespace
+
+// --- forward -------------------------------------------------------------------------
+
+Func conv(const std::string &name, Func in, Func w, Func b, const ConvSpec &s) {
+  Var x("x"), y("y"), f("c"), n("n");
+  const Window &win = s.window;
+  Func padded = zeroPadded(name, in, win.width, win.height, win.pad);
+  Func wd = denseWeight(name, w, s);
+  RDom r(0, win.size, 0, win.size, 0, win.channels, "r");
+  Func out = named(name);
+  out(x, y, f, n) = b(f);
+  out(x, y, f, n) +=
+      wd(r.x, r.y, r.z, f) * padded(x * win.stride + r.x - win.pad, y * win.stride + r.y - win.pad, r.z, n);
+  return out;
+}
+
+Func avgpool(const std::string &name, Func in, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  Func s = windowSum(name, in, w);
+  Func out = named(name);
+  out(x, y, c, n) = s(x, y, c, n) * (1.f / float(w.size * w.size));
+  return out;
+}
+
+Func maxpool(const std::string &name, Func in, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  RDom r(0, w.size, 0, w.size, "win");
+  Func out = named(name);
+  out(x, y, c, n) = in(x * w.stride, y * w.stride, c, n);
+  out(x, y, c, n) = max(out(x, y, c, n), in(x * w.stride + r.x, y * w.stride + r.y, c, n));
+  return out;
+}
+
+Func subsample(const std::string &name, Func in, Func coef, Func b, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  Func s = windowSum(name, in, w);
+  Func out = named(name);
+  out(x, y, c, n) = coef(c) * s(x, y, c, n) + b(c);
+  return out;
+}
+
+Func dense(const std::string &name, Func in, Func w, Func b, int inFeatures) {
+  Var u("i"), n("n");
+  RDom r(0, inFeatures, "r");
+  Func out = named(name);
+  out(u, n) = b(u);
+  out(u, n) += w(r, u) * in(r, n);
+  return out;
+}
+
+Func flatten(const std::string &name, Func in, int channels, int height, int width) {
+  Var i("i"), n("n");
+  Func out = named(name);
+  (void)channels;
+  out(i, n) = in(i % width, (i / width) % height, i / (width * height), n);
+  return out;
+}
+
+namespace {
+template <typename F> Func elementwise(const std::string &name, int rank, F body) {
+  std::vector<Var> v = activationVars(rank);
+  Func out = named(name);
+  out(v) = body(std::vector<Expr>(v.begin(), v.end()));
+  return out;
+}
+} // namespace
+
+Func sigmoid(const std::string &name, Func in, int rank) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return 1.f / (1.f + exp(-in(v))); });
+}
+
+Func tanh(const std::string &name, Func in, int rank) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return Halide::tanh(in(v)); });
+}
+
+Func relu(const std::string &name, Func in, int rank) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return max(in(v), 0.f); });
+}
+
+Func scaledTanh(const std::string &name, Func in, int rank, double amplitude, double slope) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) {
+    return float(amplitude) * Halide::tanh(float(slope) * in(v));
+  });
+}
+
+namespace {
+// Per example: the largest logit, and log(sum(exp(logit - max))): a stable log-sum-exp.
+struct LogSumExp {
+  Func max, logSum;
+};
+LogSumExp logSumExp(const std::string &name, Func logits, int classes) {
+  Var n("n");
+  RDom r(0, classes, "k");
+  LogSumExp l{Func(halideName(name) + "__max"), Func(halideName(name) + "__log_sum")};
+  l.max(n) = maximum(logits(r, n));
+  l.logSum(n) = log(sum(exp(logits(r, n) - l.max(n))));
+  return l;
+}
+Expr clampedLabel(Func labels, Expr n, int classes) { return clamp(labels(n), 0, classes - 1); }
+} // namespace
+
+Func softmaxCrossEntropy(const std::string &name, Func logits, Func labels, int classes, Expr batch) {
+  LogSumExp l = logSumExp(name, logits, classes);
+  RDom r(0, batch, "batch");
+  Func loss = named(name);
+  // The runtime checks every label is in range; the clamp keeps reads in bounds regardless.
+  loss() = sum(l.max(r) + l.logSum(r) - logits(clampedLabel(labels, r, classes), r)) / cast<float>(batch);
+  return loss;
+}
+
+Func softmax(const std::string &name, Func logits, int classes) {
+  Var k("i"), n("n");
+  LogSumExp l = logSumExp(name, logits, classes);
+  Func p = named(name);
+  p(k, n) = exp(logits(k, n) - l.max(n) - l.logSum(n));
+  return p;
+}
+
+Func correctCount(const std::string &name, Func logits, Func labels, int classes, Expr batch) {
+  Var n("n");
+  RDom k(0, classes, "k");
+  Func predicted(halideName(name) + "__predicted");
+  predicted(n) = argmax(logits(k, n))[0];
+  RDom r(0, batch, "batch");
+  Func count = named(name);
+  count() = sum(select(predicted(r) == labels(r), 1, 0));
+  return count;
+}
+
+// --- backward ------------------------------------------------------------------------
+
+Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s) {
+  Var x("x"), y("y"), c("c"), n("n");
+  const Window &win = s.window;
+  Func wd = denseWeight(name, w, s);
+  Func bounded =
+      BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
+  RDom r(0, win.size, 0, win.size, 0, s.filters, "r");
+  // din(x, y, c) = sum over (kx, ky, f) of w(kx, ky, c, f) * dout(ox, oy, f), where
+  // ox * stride + kx - pad = x: the full correlation with the flipped kernel.
+  Expr ox = x + win.pad - r.x, oy = y + win.pad - r.y;
+  Expr term = wd(r.x, r.y, c, r.z) * bounded(ox / win.stride, oy / win.stride, r.z, n);
+  if (win.stride > 1)
+    term = select(ox % win.stride == 0 && oy % win.stride == 0, term, 0.f);
+  Func din = named(name);
+  din(x, y, c, n) = 0.f;
+  din(x, y, c, n) += term;
+  return din;
+}
+
+Func convGradWeight(const std::string &name, Func dout, Func in, const ConvSpec &s, Expr batch) {
+  Var kx("kx"), ky("ky"), c("c"), f("f");
+  const Window &win = s.window;
+  Func padded = zeroPadded(name, in, win.width, win.height, win.pad);
+  RDom r(0, win.outWidth(), 0, win.outHeight(), 0, batch, "r");
+  Func dw = named(s.table.empty() ? name : name + ".dense");
+  dw(kx, ky, c, f) = 0.f;
+  dw(kx, ky, c, f) += dout(r.x, r.y, f, r.z) *
+                      padded(r.x * win.stride + kx - win.pad, r.y * win.stride + ky - win.pad, c, r.z);
+  if (s.table.empty())
+    return dw;
+  // A table conv's weight holds only its connections: gather them from the dense gradient.
+  TableIndex t = indexTable(s);
+  Var j("j");
+  Func sparse = named(name);
+  sparse(kx, ky, j) = dw(kx, ky, t.mapOf(j), t.filterOf(j));
+  return sparse;
+}
+
+Func biasGrad(const std::string &name, Func dout, int rank, int height, int width, Expr batch) {
+  Var c("c");
+  Func db = named(name);
+  if (rank == 4) {
+    RDom r(0, width, 0, height, 0, batch, "r");
+    db(c) = 0.f;
+    db(c) += dout(r.x, r.y, c, r.z);
+  } else {
+    RDom r(0, batch, "r");
+    db(c) = 0.f;
+    db(c) += dout(c, r);
+  }
+  return db;
+}
+
+Func denseGradInput(const std::string &name, Func dout, Func w, int units) {
+  Var i("i"), n("n");
+  RDom r(0, units, "r");
+  Func din = named(name);
+  din(i, n) = 0.f;
+  din(i, n) += w(i, r) * dout(r, n);
+  return din;
+}
+
+Func denseGradWeight(const std::string &name, Func dout, Func in, Expr batch) {
+  Var i("i"), u("u");
+  RDom r(0, batch, "r");
+  Func dw = named(name);
+  dw(i, u) = 0.f;
+  dw(i, u) += dout(u, r) * in(i, r);
+  return dw;
+}
+
+Func avgpoolGrad(const std::string &name, Func dout, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  Func din = named(name);
+  din(x, y, c, n) = windowGather(dout, w, x, y, c, n) * (1.f / float(w.size * w.size));
+  return din;
+}
+
+Func maxpoolGrad(const std::string &name, Func dout, Func in, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  // The window offset of each window's first maximum (row-major scan, as PyTorch's).
+  RDom r(0, w.size, 0, w.size, "win");
+  Func where(halideName(name) + "__argmax");
+  where(x, y, c, n) = argmax(r, in(x * w.stride + r.x, y * w.stride + r.y, c, n));
+  // A weight of 1 for the input position (i, j) of the window that holds its maximum.
+  Var i("wi"), j("wj"), ox("ox"), oy("oy");
+  Expr cx = clamp(ox, 0, w.outWidth() - 1), cy = clamp(oy, 0, w.outHeight() - 1);
+  Func isMax(halideName(name) + "__is_max");
+  isMax(i, j, ox, oy, c, n) = select(where(cx, cy, c, n)[0] == i && where(cx, cy, c, n)[1] == j, 1.f, 0.f);
+  Func din = named(name);
+  din(x, y, c, n) = windowGather(dout, w, x, y, c, n, &isMax);
+  return din;
+}
+
+Func subsampleGradInput(const std::string &name, Func dout, Func coef, const Window &w) {
+  Var x("x"), y("y"), c("c"), n("n");
+  Func din = named(name);
+  din(x, y, c, n) = coef(c) * windowGather(dout, w, x, y, c, n);
+  return din;
+}
+
+Func subsampleGradCoef(const std::string &name, Func dout, Func in, const Window &w, Expr batch) {
+  Func s = windowSum(name, in, w);
+  Var c("c");
+  RDom r(0, w.outWidth(), 0, w.outHeight(), 0, batch, "r");
+  Func dcoef = named(name);
+  dcoef(c) = 0.f;
+  dcoef(c) += dout(r.x, r.y, c, r.z) * s(r.x, r.y, c, r.z);
+  return dcoef;
+}
+
+Func flattenGrad(const std::string &name, Func dout, int height, int width) {
+  Var x("x"), y("y"), c("c"), n("n");
+  Func din = named(name);
+  din(x, y, c, n) = dout(x + width * (y + height * c), n);
+  return din;
+}
+
+Func sigmoidGrad(const std::string &name, Func dout, Func out, int rank) {
+  return elementwise(name, rank,
+                     [&](const std::vector<Expr> &v) { return dout(v) * out(v) * (1.f - out(v)); });
+}
+
+Func tanhGrad(const std::string &name, Func dout, Func out, int rank) {
+  return elementwise(name, rank,
+                     [&](const std::vector<Expr> &v) { return dout(v) * (1.f - out(v) * out(v)); });
+}
+
+Func reluGrad(const std::string &name, Func dout, Func out, int rank) {
+  return elementwise(name, rank,
+                     [&](const std::vector<Expr> &v) { return select(out(v) > 0.f, dout(v), 0.f); });
+}
+
+Func scaledTanhGrad(const std::string &name, Func dout, Func out, int rank, double amplitude, double slope) {
+  // y = A tanh(s x)  =>  dy/dx = A s (1 - tanh^2) = s (A - y^2 / A)
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) {
+    return dout(v) * float(slope) * (float(amplitude) - out(v) * out(v) * float(1.0 / amplitude));
+  });
+}
+
+Func softmaxCrossEntropyGrad(const std::string &name, Func logits, Func labels, int classes, Expr batch) {
+  Var k("i"), n("n");
+  LogSumExp l = logSumExp(name, logits, classes);
+  Func d = named(name);
+  Expr p = exp(logits(k, n) - l.max(n) - l.logSum(n));
+  d(k, n) = (p - select(k == clampedLabel(labels, n, classes), 1.f, 0.f)) / cast<float>(batch);
+  return d;
+}
+
+Func add(const std::string &name, Func a, Func b, int rank) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return a(v) + b(v); });
+}
+
+} // namespace lenetc::hl

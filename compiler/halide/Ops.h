@@ -1,0 +1,89 @@
+// The Halide algorithm of every op, forward and backward: what is computed, never how
+// (schedules are apart, as in Halide's generators).
+//
+// Layout: Halide dimensions are innermost first, so a tensor the dialect writes [N, C, H, W]
+// is the Func f(x, y, c, n) (PyTorch's contiguous NCHW memory order), a flat [N, F] is
+// f(i, n), a conv weight [F, C, k, k] is w(kx, ky, c, f), a dense weight [U, I] is w(i, u),
+// a table conv weight [connections, k, k] is w(kx, ky, j). The batch extent is a run-time
+// value (`batch`): every pipeline works for any batch size without recompiling.
+//
+// Each function returns the Func it defines, named `name` (Halide names: see halideName);
+// helper Funcs it needs are named `name` + "__" + what they are.
+#pragma once
+
+#include "Halide.h"
+
+#include <string>
+#include <vector>
+
+namespace lenetc::hl {
+
+// A model name ("c3.grad_w") as a Halide name ("c3__grad_w"): Halide reserves '.'.
+std::string halideName(const std::string &modelName);
+
+// Per-example geometry of a windowed op (conv, pooling, subsampling).
+struct Window {
+  int channels = 1, height = 1, width = 1; // of the input
+  int size = 1, stride = 1, pad = 0;       // the kernel or pooling window
+  int outHeight() const { return (height + 2 * pad - size) / stride + 1; }
+  int outWidth() const { return (width + 2 * pad - size) / stride + 1; }
+};
+
+struct ConvSpec {
+  Window window;
+  int filters = 1;
+  // Connection table: table[f] lists the input maps output map f reads (empty: all).
+  std::vector<std::vector<int>> table;
+  int connections() const;
+};
+
+// --- forward -------------------------------------------------------------------------
+Halide::Func conv(const std::string &name, Halide::Func in, Halide::Func w, Halide::Func b,
+                  const ConvSpec &s);
+Halide::Func avgpool(const std::string &name, Halide::Func in, const Window &w);
+Halide::Func maxpool(const std::string &name, Halide::Func in, const Window &w);
+Halide::Func subsample(const std::string &name, Halide::Func in, Halide::Func coef, Halide::Func b,
+                       const Window &w);
+Halide::Func dense(const std::string &name, Halide::Func in, Halide::Func w, Halide::Func b, int inFeatures);
+Halide::Func flatten(const std::string &name, Halide::Func in, int channels, int height, int width);
+Halide::Func sigmoid(const std::string &name, Halide::Func in, int rank);
+Halide::Func tanh(const std::string &name, Halide::Func in, int rank);
+Halide::Func relu(const std::string &name, Halide::Func in, int rank);
+Halide::Func scaledTanh(const std::string &name, Halide::Func in, int rank, double amplitude, double slope);
+// Mean over the batch of -log softmax(logits)[label]: a scalar Func, loss().
+Halide::Func softmaxCrossEntropy(const std::string &name, Halide::Func logits, Halide::Func labels,
+                                 int classes, Halide::Expr batch);
+Halide::Func softmax(const std::string &name, Halide::Func logits, int classes);
+// How many examples the logits classify correctly (the first maximum wins): int32 scalar.
+Halide::Func correctCount(const std::string &name, Halide::Func logits, Halide::Func labels, int classes,
+                          Halide::Expr batch);
+
+// --- backward ------------------------------------------------------------------------
+Halide::Func convGradInput(const std::string &name, Halide::Func dout, Halide::Func w, const ConvSpec &s);
+Halide::Func convGradWeight(const std::string &name, Halide::Func dout, Halide::Func in, const ConvSpec &s,
+                            Halide::Expr batch);
+// dout summed over everything but the channel: rank 4 (x, y, c, n) or 2 (i, n).
+Halide::Func biasGrad(const std::string &name, Halide::Func dout, int rank, int height, int width,
+                      Halide::Expr batch);
+Halide::Func denseGradInput(const std::string &name, Halide::Func dout, Halide::Func w, int units);
+Halide::Func denseGradWeight(const std::string &name, Halide::Func dout, Halide::Func in, Halide::Expr batch);
+Halide::Func avgpoolGrad(const std::string &name, Halide::Func dout, const Window &w);
+Halide::Func maxpoolGrad(const std::string &name, Halide::Func dout, Halide::Func in, const Window &w);
+Halide::Func subsampleGradInput(const std::string &name, Halide::Func dout, Halide::Func coef,
+                                const Window &w);
+Halide::Func subsampleGradCoef(const std::string &name, Halide::Func dout, Halide::Func in, const Window &w,
+                               Halide::Expr batch);
+Halide::Func flattenGrad(const std::string &name, Halide::Func dout, int height, int width);
+Halide::Func sigmoidGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
+Halide::Func tanhGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
+Halide::Func reluGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
+Halide::Func scaledTanhGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank,
+                            double amplitude, double slope);
+Halide::Func softmaxCrossEntropyGrad(const std::string &name, Halide::Func logits, Halide::Func labels,
+                                     int classes, Halide::Expr batch);
+Halide::Func add(const std::string &name, Halide::Func a, Halide::Func b, int rank);
+
+// The pure variables of a rank-4 (x, y, c, n) or rank-2 (i, n) activation Func.
+std::vector<Halide::Var> activationVars(int rank);
+
+} // namespace lenetc::hl
