@@ -125,10 +125,16 @@ Func avgpool(const std::string &name, Func in, const Window &w) {
 
 Func maxpool(const std::string &name, Func in, const Window &w) {
   Var x("x"), y("y"), c("c"), n("n");
-  RDom r(0, w.size, 0, w.size, "win");
+  // Windows are small (2x2, 3x3): one max expression over the window, no reduction, which
+  // also keeps the forward differentiable by Halide's propagate_adjoints (tests use it).
+  Expr m;
+  for (int j = 0; j < w.size; ++j)
+    for (int i = 0; i < w.size; ++i) {
+      Expr v = in(x * w.stride + i, y * w.stride + j, c, n);
+      m = m.defined() ? max(m, v) : v;
+    }
   Func out = named(name);
-  out(x, y, c, n) = in(x * w.stride, y * w.stride, c, n);
-  out(x, y, c, n) = max(out(x, y, c, n), in(x * w.stride + r.x, y * w.stride + r.y, c, n));
+  out(x, y, c, n) = m;
   return out;
 }
 
@@ -193,7 +199,16 @@ LogSumExp logSumExp(const std::string &name, Func logits, int classes) {
   Var n("n");
   RDom r(0, classes, "k");
   LogSumExp l{Func(halideName(name) + "__max"), Func(halideName(name) + "__log_sum")};
-  l.max(n) = maximum(logits(r, n));
+  if (classes <= 32) {
+    // A max expression rather than a reduction: Halide's autodiff (a test oracle) cannot
+    // differentiate through maximum().
+    Expr m = logits(0, n);
+    for (int k = 1; k < classes; ++k)
+      m = max(m, logits(k, n));
+    l.max(n) = m;
+  } else {
+    l.max(n) = maximum(logits(r, n));
+  }
   l.logSum(n) = log(sum(exp(logits(r, n) - l.max(n))));
   return l;
 }
@@ -264,7 +279,8 @@ Func convGradWeight(const std::string &name, Func dout, Func in, const ConvSpec 
   TableIndex t = indexTable(s);
   Var j("j");
   Func sparse = named(name);
-  sparse(kx, ky, j) = dw(kx, ky, t.mapOf(j), t.filterOf(j));
+  sparse(kx, ky, j) =
+      dw(kx, ky, clamp(t.mapOf(j), 0, win.channels - 1), clamp(t.filterOf(j), 0, s.filters - 1));
   return sparse;
 }
 
