@@ -9,6 +9,7 @@
 #include "dialect/MLIRGen.h"
 #include "halide/Emit.h"
 #include "tools/Compile.h"
+#include "tools/Glue.h"
 #include "tools/Graph.h"
 #include "tools/Layers.h"
 
@@ -206,6 +207,7 @@ void printCompileHelp(std::ostream &os) {
         "  <model>_train_step.a/.h   x, labels, parameters -> loss, correct count, gradients\n"
         "  <model>_infer.a/.h        x, parameters -> class probabilities\n"
         "  <model>_runtime.a         the Halide runtime they share\n"
+        "  <model>_model.cpp         the model's description for the runtime (lenetc::ModelInfo)\n"
         "Nothing of Halide's compiler or LLVM is needed to link or run them.\n\n"
         "Options:\n"
         "  -o, --output DIR   where to write the libraries (required)\n"
@@ -255,9 +257,14 @@ int runCompile(const std::vector<std::string> &args) {
     std::cerr << "lenetc: error: " << error << "\n";
     return 1;
   }
+  std::string glue = dir + "/" + model + "_model.cpp";
+  if (!writeModelGlue(c.module(), path, glue, error)) {
+    std::cerr << "lenetc: error: " << error << "\n";
+    return 1;
+  }
   for (const auto &p : pipelines)
     std::cerr << "wrote " << dir << "/" << p.name << ".a, .h\n";
-  std::cerr << "wrote " << dir << "/" << model << "_runtime.a\n";
+  std::cerr << "wrote " << dir << "/" << model << "_runtime.a, " << glue << "\n";
   return 0;
 }
 

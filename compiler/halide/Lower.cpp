@@ -226,18 +226,34 @@ void applyDefaultSchedule(LoweredPipeline &p, const H::Target &target) {
     int dims = static_cast<int>(args.size());
     if (dims == 0)
       continue;
-    // Activations are (..., n): parallel over the batch. Parameter-shaped Funcs (gradient
-    // reductions) are parallel over their outermost dimension, the output channel.
-    H::Var outer = args.back();
-    H::Var inner = args.front();
-    auto schedule = [&](H::Stage s) {
-      if (dims > 1)
-        s.parallel(outer);
-      s.vectorize(inner, lanes, H::TailStrategy::GuardWithIf);
+    H::Var outer = args.back(), inner = args.front();
+    auto vectorizeInner = [&](H::Stage s, H::VarOrRVar v) {
+      s.vectorize(v, lanes, H::TailStrategy::GuardWithIf);
     };
-    schedule(f);
-    for (int u = 0; u < f.num_update_definitions(); ++u)
-      schedule(f.update(u));
+    bool isActivation = args.back().name() == "n";
+    if (isActivation || f.num_update_definitions() == 0) {
+      // Activations (..., n): parallel over the batch, vectorized along the innermost dim.
+      auto schedule = [&](H::Stage s) {
+        if (dims > 1)
+          s.parallel(outer);
+        vectorizeInner(s, inner);
+      };
+      schedule(f);
+      for (int u = 0; u < f.num_update_definitions(); ++u)
+        schedule(f.update(u));
+      continue;
+    }
+    // A parameter gradient: a reduction whose last reduction variable is the batch. Reduce
+    // each example apart (rfactor), in parallel, then sum the per-example partials: shorter
+    // float sums, and work for every core.
+    std::vector<H::RVar> rvars = f.rvars(0);
+    H::Var example("example");
+    H::Func partial = f.update(0).rfactor(rvars.back(), example);
+    partial.compute_root().parallel(example);
+    vectorizeInner(partial, partial.args().front());
+    vectorizeInner(partial.update(0), partial.args().front());
+    vectorizeInner(f, inner);
+    vectorizeInner(f.update(0), inner);
   }
 }
 

@@ -1,0 +1,33 @@
+# lenetc_add_model(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>])
+#
+# Compiles a model description with lenetc at build time into a static library <target>:
+# the AOT training-step and inference pipelines, the Halide runtime they share and the
+# model's glue (lenetc::ModelInfo, symbol lenetc_model_<model>). Linking <target> needs
+# neither libHalide nor LLVM. NAME defaults to the file's stem (models/lenet5.nn: lenet5),
+# which must be the name the file gives its model; HALIDE_TARGET defaults to host.
+function(lenetc_add_model target)
+  cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET" "" ${ARGN})
+  if(NOT ARG_MODEL)
+    message(FATAL_ERROR "lenetc_add_model(${target}): MODEL is required")
+  endif()
+  get_filename_component(model_file "${ARG_MODEL}" ABSOLUTE)
+  if(NOT ARG_NAME)
+    get_filename_component(ARG_NAME "${model_file}" NAME_WE)
+  endif()
+  if(NOT ARG_HALIDE_TARGET)
+    set(ARG_HALIDE_TARGET host)
+  endif()
+  set(dir "${CMAKE_CURRENT_BINARY_DIR}/${target}")
+  set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a" "${dir}/${ARG_NAME}_runtime.a")
+  set(outputs ${libs} "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp")
+  add_custom_command(
+    OUTPUT ${outputs}
+    COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"
+    DEPENDS lenetc "${model_file}"
+    COMMENT "lenetc: compiling ${ARG_MODEL} for ${ARG_HALIDE_TARGET}"
+    VERBATIM)
+  add_library(${target} STATIC "${dir}/${ARG_NAME}_model.cpp")
+  target_include_directories(${target} PUBLIC "${dir}" "${PROJECT_SOURCE_DIR}/runtime/include")
+  find_package(Threads REQUIRED)
+  target_link_libraries(${target} PUBLIC ${libs} Halide::Runtime Threads::Threads ${CMAKE_DL_LIBS})
+endfunction()

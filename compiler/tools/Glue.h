@@ -1,0 +1,19 @@
+// The model's glue for the runtime: a C++ source defining the lenetc::ModelInfo of a
+// compiled model (runtime/include/lenetc/ModelInfo.h) -- its input, its parameter table
+// with shapes and fan-in/fan-out, and the entry points of its two AOT pipelines.
+#pragma once
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace lenetc {
+
+// The ModelInfo's symbol for a model: lenetc_model_<name>.
+std::string modelSymbol(const std::string &modelName);
+
+// Needs the module after autodiff. Writes `path`; false with `error` set on failure.
+bool writeModelGlue(mlir::ModuleOp module, const std::string &sourcePath, const std::string &path,
+                    std::string &error);
+
+} // namespace lenetc

@@ -1,0 +1,167 @@
+// The whole model, compiled ahead of time by lenetc and linked without libHalide or LLVM,
+// against PyTorch: for the batch, weights and labels of tests/golden/make_golden.py, the
+// training step's loss, correct count and every parameter gradient, and the inference
+// pipeline's probabilities, match PyTorch's (double precision) to 1e-4 relative, in the
+// measure  max |got - want| / max(|want|, max|want over the array| / 10)
+// (values under a tenth of the array's largest are held to that tenth). Where PyTorch's own
+// float32 result is further than 1e-4 from its double one (sums with cancellation, which
+// no float32 computation resolves), the bound is 4x PyTorch's float32 deviation instead.
+// Built once per model: MODEL_SYMBOL names its lenetc::ModelInfo, GOLDEN_FILE its data.
+#include "lenetc/ModelInfo.h"
+
+#include "HalideBuffer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern "C" const lenetc::ModelInfo MODEL_SYMBOL;
+
+namespace {
+
+using Halide::Runtime::Buffer;
+const lenetc::ModelInfo &model = MODEL_SYMBOL;
+constexpr int kBatch = 4; // make_golden.py's BATCH
+
+std::map<std::string, std::vector<float>> readGolden(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::map<std::string, std::vector<float>> arrays;
+  std::string line;
+  if (!std::getline(in, line) || line != "LENETC-GOLDEN 1")
+    return arrays;
+  while (std::getline(in, line)) {
+    std::istringstream header(line);
+    std::string name;
+    size_t count = 0;
+    header >> name >> count;
+    std::vector<float> values(count);
+    in.read(reinterpret_cast<char *>(values.data()), static_cast<std::streamsize>(count * sizeof(float)));
+    arrays[name] = values;
+  }
+  return arrays;
+}
+
+// make_golden.py's formulas, computed in double and rounded to float.
+Buffer<float> inputBatch() {
+  std::vector<int> dims;
+  for (int d = model.inputRank - 1; d >= 0; --d)
+    dims.push_back(static_cast<int>(model.inputShape[d]));
+  dims.push_back(kBatch);
+  Buffer<float> x(dims);
+  for (size_t i = 0; i < x.number_of_elements(); ++i)
+    x.data()[i] = static_cast<float>(0.5 + 0.5 * std::sin(0.37 * double(i) + 0.11));
+  return x;
+}
+
+Buffer<float> paramBuffer(const lenetc::ParamInfo &p, int index, bool fill) {
+  std::vector<int> dims;
+  for (int d = p.rank - 1; d >= 0; --d)
+    dims.push_back(static_cast<int>(p.shape[d]));
+  Buffer<float> b(dims);
+  if (fill) {
+    double amp =
+        std::string(p.role) == "weight" ? 1.0 / std::sqrt(double(p.count) / double(p.shape[0])) : 0.5;
+    for (int64_t k = 0; k < p.count; ++k)
+      b.data()[k] = static_cast<float>(amp * std::sin(1.3 * double(k) + 0.7 * index + 0.1));
+  }
+  return b;
+}
+
+void expectMatches(const float *got, const std::vector<float> &want, double float32Deviation,
+                   const std::string &what) {
+  double scale = 0;
+  for (float w : want)
+    scale = std::max(scale, double(std::abs(w)));
+  double bound = std::max(1e-4, 4 * float32Deviation);
+  size_t bad = 0, worst = 0;
+  double worstErr = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    double err = std::abs(double(got[i]) - want[i]) / std::max(double(std::abs(want[i])), 0.1 * scale);
+    if (err > bound)
+      ++bad;
+    if (err > worstErr) {
+      worstErr = err;
+      worst = i;
+    }
+  }
+  EXPECT_EQ(bad, 0u) << what << ": " << bad << " of " << want.size() << " values off (bound " << bound
+                     << "); worst [" << worst << "] got " << got[worst] << ", PyTorch " << want[worst];
+}
+
+class Golden : public ::testing::Test {
+protected:
+  void SetUp() override {
+    golden = readGolden(GOLDEN_FILE);
+    ASSERT_FALSE(golden.empty()) << "cannot read " << GOLDEN_FILE;
+    x = inputBatch();
+    y = Buffer<int32_t>(kBatch);
+    ASSERT_EQ(golden["labels"].size(), size_t(kBatch));
+    for (int n = 0; n < kBatch; ++n)
+      y(n) = static_cast<int32_t>(golden["labels"][n]);
+    for (int i = 0; i < model.numParams; ++i)
+      params.push_back(paramBuffer(model.params[i], i, true));
+  }
+
+  std::map<std::string, std::vector<float>> golden;
+  Buffer<float> x;
+  Buffer<int32_t> y;
+  std::vector<Buffer<float>> params;
+};
+
+TEST_F(Golden, TrainingStepMatchesPyTorch) {
+  auto loss = Buffer<float>::make_scalar();
+  auto correct = Buffer<int32_t>::make_scalar();
+  std::vector<Buffer<float>> grads;
+  for (int i = 0; i < model.numParams; ++i)
+    grads.push_back(paramBuffer(model.params[i], i, false));
+
+  std::vector<void *> args{x.raw_buffer(), y.raw_buffer()};
+  for (auto &p : params)
+    args.push_back(p.raw_buffer());
+  args.push_back(loss.raw_buffer());
+  args.push_back(correct.raw_buffer());
+  for (auto &g : grads)
+    args.push_back(g.raw_buffer());
+  ASSERT_EQ(model.trainStep(args.data()), 0);
+
+  expectMatches(loss.data(), golden["loss"], 0, "loss");
+  EXPECT_EQ(correct(), static_cast<int>(golden["correct"][0]));
+  for (int i = 0; i < model.numParams; ++i) {
+    std::string name = std::string(model.params[i].name) + ".grad";
+    ASSERT_EQ(golden[name].size(), size_t(model.params[i].count)) << name;
+    ASSERT_EQ(golden[name + ".f32err"].size(), 1u) << name;
+    expectMatches(grads[i].data(), golden[name], golden[name + ".f32err"][0], name);
+  }
+}
+
+TEST_F(Golden, InferenceMatchesPyTorch) {
+  Buffer<float> probs(model.classes, kBatch);
+  std::vector<void *> args{x.raw_buffer()};
+  for (auto &p : params)
+    args.push_back(p.raw_buffer());
+  args.push_back(probs.raw_buffer());
+  ASSERT_EQ(model.infer(args.data()), 0);
+  expectMatches(probs.data(), golden["probs"], golden["probs.f32err"].at(0), "probabilities");
+}
+
+TEST_F(Golden, AnyBatchSizeWithoutRecompiling) {
+  // The first example alone (a partial batch) gives the first row of the full batch.
+  Buffer<float> probsAll(model.classes, kBatch), probsOne(model.classes, 1);
+  Buffer<float> one = x.cropped(x.dimensions() - 1, 0, 1);
+  for (auto *pair : {&probsAll, &probsOne}) {
+    std::vector<void *> args{pair == &probsAll ? x.raw_buffer() : one.raw_buffer()};
+    for (auto &p : params)
+      args.push_back(p.raw_buffer());
+    args.push_back(pair->raw_buffer());
+    ASSERT_EQ(model.infer(args.data()), 0);
+  }
+  for (int k = 0; k < model.classes; ++k)
+    EXPECT_NEAR(probsOne(k, 0), probsAll(k, 0), 1e-6);
+}
+
+} // namespace
