@@ -28,9 +28,15 @@ std::string quoted(const std::string &s) {
 void fans(lenet::ParamOp p, int64_t &fanIn, int64_t &fanOut) {
   auto shape = p.getType().cast<RankedTensorType>().getShape();
   fanIn = fanOut = shape[0];
-  if (p.role() != "weight" || p.getResult().use_empty())
+  if (p.role() != "weight")
     return;
-  Operation *owner = *p.getResult().getUsers().begin();
+  // The forward op that owns the weight (gradient ops use it too).
+  Operation *owner = nullptr;
+  for (Operation *user : p.getResult().getUsers())
+    if (isa<lenet::ConvOp, lenet::DenseOp>(user))
+      owner = user;
+  if (!owner)
+    return;
   if (auto conv = dyn_cast<lenet::ConvOp>(owner)) {
     int64_t k2 = conv.kernelAttr().getInt() * conv.kernelAttr().getInt();
     int64_t filters = conv.filtersAttr().getInt();
