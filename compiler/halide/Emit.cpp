@@ -29,7 +29,13 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<Low
     LoweredPipeline p;
     if (!lowerToHalide(func, p))
       return false;
-    applyDefaultSchedule(p, target);
+    try {
+      applyDefaultSchedule(p, target);
+    } catch (const H::Error &e) {
+      func.emitError() << "internal error: Halide rejected the schedule of '" << func.getName()
+                       << "': " << e.what();
+      return false;
+    }
     out.push_back(std::move(p));
   }
   return true;

@@ -76,6 +76,7 @@ private:
   void set(Value v, H::Func f) { values_[v.getAsOpaquePointer()] = f; }
   H::ImageParam addInput(H::Type type, Value v, const std::string &name);
   bool lowerOp(Operation *op);
+  void registerHelpers(const std::string &name, H::Func f);
   int rank(Value v) { return static_cast<int>(shapeOf(v).size()); }
 
   LoweredPipeline &out_;
@@ -180,7 +181,22 @@ bool Lowering::lowerOp(Operation *op) {
   }
   set(op->getResult(0), f);
   out_.funcs[name] = f;
+  registerHelpers(name, f);
   return true;
+}
+
+// The Funcs an op's algorithm made besides its result (`c3.grad_w.flat`, `s2.window_sum`, ...)
+// are named `<op>__<what>`: record them under `<op>.<what>` so that schedules reach them too.
+void Lowering::registerHelpers(const std::string &name, H::Func f) {
+  std::string prefix = hl::halideName(name) + "__";
+  for (const auto &[fname, function] : H::Internal::find_transitive_calls(f.function())) {
+    if (fname.compare(0, prefix.size(), prefix) != 0)
+      continue;
+    std::string what = fname.substr(prefix.size());
+    for (size_t at; (at = what.find("__")) != std::string::npos;)
+      what.replace(at, 2, ".");
+    out_.funcs.emplace(name + "." + what, H::Func(function));
+  }
 }
 
 bool Lowering::run(FuncOp func) {
@@ -218,42 +234,83 @@ bool Lowering::run(FuncOp func) {
 
 bool lowerToHalide(FuncOp func, LoweredPipeline &out) { return Lowering(out).run(func); }
 
+namespace {
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+} // namespace
+
 void applyDefaultSchedule(LoweredPipeline &p, const H::Target &target) {
   const int lanes = target.natural_vector_size(H::Float(32));
+  auto vectorize = [&](H::Stage s, H::VarOrRVar v) { s.vectorize(v, lanes, H::TailStrategy::GuardWithIf); };
   for (auto &[name, f] : p.funcs) {
+    // Helpers cheap enough to recompute where they are used stay inline; a conv's patches
+    // are computed with the weight gradient that reads them (below).
+    if (endsWith(name, ".patches") || endsWith(name, ".is_max"))
+      continue;
     f.compute_root();
     std::vector<H::Var> args = f.args();
     int dims = static_cast<int>(args.size());
     if (dims == 0)
       continue;
     H::Var outer = args.back(), inner = args.front();
-    auto vectorizeInner = [&](H::Stage s, H::VarOrRVar v) {
-      s.vectorize(v, lanes, H::TailStrategy::GuardWithIf);
-    };
+    if (endsWith(name, ".flat")) {
+      // A conv's weight gradient as a matrix product over (ox, oy, example): each example
+      // reduced apart and in parallel (rfactor), its patches computed once per output
+      // position, the row of the product vectorized along the weight's memory order.
+      std::vector<H::RVar> r = f.rvars(0);
+      H::Var example("example");
+      H::Func partial = f.update(0).rfactor(r[2], example);
+      partial.compute_root().parallel(example);
+      vectorize(partial, partial.args()[0]);
+      std::vector<H::RVar> pr = partial.rvars(0);
+      partial.update(0)
+          .reorder(partial.args()[0], partial.args()[1], pr[0], pr[1], example)
+          .parallel(example);
+      vectorize(partial.update(0), partial.args()[0]);
+      p.funcs.at(name.substr(0, name.size() - 5) + ".patches")
+          .compute_at(partial, pr[0])
+          .vectorize(H::Var("j"), lanes, H::TailStrategy::GuardWithIf);
+      vectorize(f, inner);
+      vectorize(f.update(0), inner);
+      continue;
+    }
     bool isActivation = args.back().name() == "n";
     if (isActivation || f.num_update_definitions() == 0) {
       // Activations (..., n): parallel over the batch, vectorized along the innermost dim.
       auto schedule = [&](H::Stage s) {
         if (dims > 1)
           s.parallel(outer);
-        vectorizeInner(s, inner);
+        vectorize(s, inner);
       };
       schedule(f);
       for (int u = 0; u < f.num_update_definitions(); ++u)
         schedule(f.update(u));
       continue;
     }
-    // A parameter gradient: a reduction whose last reduction variable is the batch. Reduce
-    // each example apart (rfactor), in parallel, then sum the per-example partials: shorter
-    // float sums, and work for every core.
+    // Other parameter gradients: reductions whose last reduction variable is the batch.
     std::vector<H::RVar> rvars = f.rvars(0);
+    if (rvars.size() == 1) {
+      // Over the batch only (dense layers): parallel over the output units, the batch
+      // loop outside the vectorized inputs, as a matrix product streams.
+      vectorize(f, inner);
+      if (dims > 1) {
+        f.parallel(outer);
+        f.update(0).reorder(inner, rvars[0], outer).parallel(outer);
+      }
+      vectorize(f.update(0), inner);
+      continue;
+    }
+    // Over image positions and the batch: each example is reduced apart, in parallel
+    // (rfactor), then the partials are summed.
     H::Var example("example");
     H::Func partial = f.update(0).rfactor(rvars.back(), example);
     partial.compute_root().parallel(example);
-    vectorizeInner(partial, partial.args().front());
-    vectorizeInner(partial.update(0), partial.args().front());
-    vectorizeInner(f, inner);
-    vectorizeInner(f.update(0), inner);
+    vectorize(partial, partial.args().front());
+    partial.update(0).parallel(example);
+    vectorize(partial.update(0), partial.args().front());
+    vectorize(f, inner);
+    vectorize(f.update(0), inner);
   }
 }
 

@@ -265,37 +265,48 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
 }
 
 Func convGradWeight(const std::string &name, Func dout, Func in, const ConvSpec &s, Expr batch) {
-  Var kx("kx"), ky("ky"), c("c"), f("f");
+  Var kx("kx"), ky("ky"), c("c"), f("f"), j("j"), ox("ox"), oy("oy"), n("n");
   const Window &win = s.window;
+  const int k = win.size;
   Func padded = zeroPadded(name, in, win.width, win.height, win.pad);
+  // Each output position's receptive field as one row (im2col), j = kx + k (ky + k c): the
+  // weight gradient is then the matrix product dW[f, j] = sum over (ox, oy, n) of
+  // dout[f] * patch[j], whose j runs along a weight's memory order.
+  Func patches(halideName(name) + "__patches");
+  patches(j, ox, oy, n) =
+      padded(ox * win.stride + j % k - win.pad, oy * win.stride + (j / k) % k - win.pad, j / (k * k), n);
   RDom r(0, win.outWidth(), 0, win.outHeight(), 0, batch, "r");
+  Func flat(halideName(name) + "__flat");
+  flat(j, f) = 0.f;
+  flat(j, f) += dout(r.x, r.y, f, r.z) * patches(j, r.x, r.y, r.z);
   Func dw = named(s.table.empty() ? name : name + ".dense");
-  dw(kx, ky, c, f) = 0.f;
-  dw(kx, ky, c, f) += dout(r.x, r.y, f, r.z) *
-                      padded(r.x * win.stride + kx - win.pad, r.y * win.stride + ky - win.pad, c, r.z);
+  dw(kx, ky, c, f) = flat(kx + k * (ky + k * c), f);
   if (s.table.empty())
     return dw;
   // A table conv's weight holds only its connections: gather them from the dense gradient.
   TableIndex t = indexTable(s);
-  Var j("j");
   Func sparse = named(name);
   sparse(kx, ky, j) =
       dw(kx, ky, clamp(t.mapOf(j), 0, win.channels - 1), clamp(t.filterOf(j), 0, s.filters - 1));
   return sparse;
 }
 
+// Bias and coefficient gradients sum many terms (a whole batch of feature maps) for few
+// outputs: they accumulate in double, which costs little here and keeps them as accurate as
+// PyTorch's cascaded sums.
 Func biasGrad(const std::string &name, Func dout, int rank, int height, int width, Expr batch) {
   Var c("c");
-  Func db = named(name);
+  Func total(halideName(name) + "__sum");
+  total(c) = cast<double>(0);
   if (rank == 4) {
     RDom r(0, width, 0, height, 0, batch, "r");
-    db(c) = 0.f;
-    db(c) += dout(r.x, r.y, c, r.z);
+    total(c) += cast<double>(dout(r.x, r.y, c, r.z));
   } else {
     RDom r(0, batch, "r");
-    db(c) = 0.f;
-    db(c) += dout(c, r);
+    total(c) += cast<double>(dout(c, r));
   }
+  Func db = named(name);
+  db(c) = cast<float>(total(c));
   return db;
 }
 
@@ -351,9 +362,11 @@ Func subsampleGradCoef(const std::string &name, Func dout, Func in, const Window
   Func s = windowSum(name, in, w);
   Var c("c");
   RDom r(0, w.outWidth(), 0, w.outHeight(), 0, batch, "r");
+  Func total(halideName(name) + "__sum"); // in double, as biasGrad
+  total(c) = cast<double>(0);
+  total(c) += cast<double>(dout(r.x, r.y, c, r.z) * s(r.x, r.y, c, r.z));
   Func dcoef = named(name);
-  dcoef(c) = 0.f;
-  dcoef(c) += dout(r.x, r.y, c, r.z) * s(r.x, r.y, c, r.z);
+  dcoef(c) = cast<float>(total(c));
   return dcoef;
 }
 
@@ -370,8 +383,9 @@ Func sigmoidGrad(const std::string &name, Func dout, Func out, int rank) {
 }
 
 Func tanhGrad(const std::string &name, Func dout, Func out, int rank) {
+  // (1 - y)(1 + y) rather than 1 - y^2: exact subtraction where tanh saturates (|y| near 1).
   return elementwise(name, rank,
-                     [&](const std::vector<Expr> &v) { return dout(v) * (1.f - out(v) * out(v)); });
+                     [&](const std::vector<Expr> &v) { return dout(v) * ((1.f - out(v)) * (1.f + out(v))); });
 }
 
 Func reluGrad(const std::string &name, Func dout, Func out, int rank) {
@@ -380,9 +394,10 @@ Func reluGrad(const std::string &name, Func dout, Func out, int rank) {
 }
 
 Func scaledTanhGrad(const std::string &name, Func dout, Func out, int rank, double amplitude, double slope) {
-  // y = A tanh(s x)  =>  dy/dx = A s (1 - tanh^2) = s (A - y^2 / A)
+  // y = A tanh(s x)  =>  dy/dx = A s (1 - tanh^2) = (s / A) (A - y) (A + y), the factored form
+  // being exact where the unit saturates (|y| near A).
   return elementwise(name, rank, [&](const std::vector<Expr> &v) {
-    return dout(v) * float(slope) * (float(amplitude) - out(v) * out(v) * float(1.0 / amplitude));
+    return dout(v) * (float(slope / amplitude) * ((float(amplitude) - out(v)) * (float(amplitude) + out(v))));
   });
 }
 
