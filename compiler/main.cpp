@@ -12,11 +12,16 @@
 #include "tools/Glue.h"
 #include "tools/Graph.h"
 #include "tools/Layers.h"
+#include "tools/Link.h"
 
 #include "llvm/Support/raw_os_ostream.h"
 
+#include <cerrno>
+#include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -35,6 +40,7 @@ void printMainHelp(std::ostream &os) {
         "                                      MODEL may also be lenet-dialect MLIR (.mlir)\n"
         "  lenetc summary MODEL.nn             print layers, output shapes and parameter counts\n"
         "  lenetc graph MODEL.nn -o FILE       draw the model's graph (.svg, .png, .pdf or .dot)\n"
+        "  lenetc build MODEL.nn -o PROGRAM    compile the model into a standalone trainer\n"
         "  lenetc compile MODEL.nn -o DIR      compile the training step and inference pipelines\n"
         "                                      ahead of time (static libraries and headers)\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
@@ -214,58 +220,124 @@ void printCompileHelp(std::ostream &os) {
         "  --target T         a Halide target (default: host, this machine's CPU)\n";
 }
 
-int runCompile(const std::vector<std::string> &args) {
-  std::string path, dir, targetName = "host";
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string &a = args[i];
-    if (isHelp(a)) {
-      printCompileHelp(std::cout);
-      return 0;
-    }
-    if (a == "-o" || a == "--output" || a == "--target") {
-      if (i + 1 >= args.size())
-        return usageError(a + " needs a value", "compile ");
-      (a == "--target" ? targetName : dir) = args[++i];
-    } else if (a.rfind("--target=", 0) == 0) {
-      targetName = a.substr(9);
-    } else if (a.rfind("--output=", 0) == 0) {
-      dir = a.substr(9);
-    } else if (!a.empty() && a[0] == '-') {
-      return usageError("unknown option '" + a + "' for compile", "compile ");
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      return usageError("compile takes one model file", "compile ");
-    }
-  }
-  if (path.empty())
-    return usageError("compile needs a model file", "compile ");
-  if (dir.empty())
-    return usageError("compile needs an output directory: -o DIR", "compile ");
-  Halide::Target target;
-  std::string error;
-  if (!parseTarget(targetName, target, error))
-    return usageError(error, "compile ");
+// Compiles the model at `path` into `dir`: both pipelines, their runtime, the glue and the
+// trainer's main(). Returns the exit status; `model` gets the model's name.
+int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
+                std::string &model, bool log) {
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
     return rc;
   std::vector<LoweredPipeline> pipelines;
   if (!lowerModule(c.module(), target, pipelines))
     return 1;
-  std::string model = c.ast().name;
-  if (!compileAOT(pipelines, target, dir, model + "_runtime", error)) {
+  model = c.ast().name;
+  std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
+  if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
+      !writeModelGlue(c.module(), path, glue, error) || !writeTrainerMain(model, main, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     return 1;
   }
-  std::string glue = dir + "/" + model + "_model.cpp";
-  if (!writeModelGlue(c.module(), path, glue, error)) {
-    std::cerr << "lenetc: error: " << error << "\n";
-    return 1;
+  if (log) {
+    for (const auto &p : pipelines)
+      std::cerr << "wrote " << dir << "/" << p.name << ".a, .h\n";
+    std::cerr << "wrote " << dir << "/" << model << "_runtime.a, " << glue << ", " << main << "\n";
   }
-  for (const auto &p : pipelines)
-    std::cerr << "wrote " << dir << "/" << p.name << ".a, .h\n";
-  std::cerr << "wrote " << dir << "/" << model << "_runtime.a, " << glue << "\n";
   return 0;
+}
+
+// The options `compile` and `build` share: MODEL, -o, --target.
+struct OutputArgs {
+  std::string path, output, targetName = "host";
+};
+
+// Returns -1 when parsing went through, else the exit status (help printed: 0; error: 2).
+int parseOutputArgs(const std::vector<std::string> &args, const char *command, void (*help)(std::ostream &),
+                    OutputArgs &out) {
+  std::string usage = std::string(command) + " ";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    if (isHelp(a)) {
+      help(std::cout);
+      return 0;
+    }
+    if (a == "-o" || a == "--output" || a == "--target") {
+      if (i + 1 >= args.size())
+        return usageError(a + " needs a value", usage.c_str());
+      (a == "--target" ? out.targetName : out.output) = args[++i];
+    } else if (a.rfind("--target=", 0) == 0) {
+      out.targetName = a.substr(9);
+    } else if (a.rfind("--output=", 0) == 0) {
+      out.output = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "' for " + command, usage.c_str());
+    } else if (out.path.empty()) {
+      out.path = a;
+    } else {
+      return usageError(std::string(command) + " takes one model file", usage.c_str());
+    }
+  }
+  if (out.path.empty())
+    return usageError(std::string(command) + " needs a model file", usage.c_str());
+  return -1;
+}
+
+int runCompile(const std::vector<std::string> &args) {
+  OutputArgs a;
+  if (int rc = parseOutputArgs(args, "compile", printCompileHelp, a); rc >= 0)
+    return rc;
+  if (a.output.empty())
+    return usageError("compile needs an output directory: -o DIR", "compile ");
+  Halide::Target target;
+  std::string error, model;
+  if (!parseTarget(a.targetName, target, error))
+    return usageError(error, "compile ");
+  std::error_code ec;
+  std::filesystem::create_directories(a.output, ec);
+  return compileInto(a.path, a.output, target, model, true);
+}
+
+void printBuildHelp(std::ostream &os) {
+  os << "Usage: lenetc build MODEL.nn -o PROGRAM [--target T]\n\n"
+        "Compiles the model (as 'lenetc compile') and links it with the lenetc runtime into one\n"
+        "standalone training executable, using the system C++ compiler ($CXX, or c++). The\n"
+        "program needs neither Halide's compiler, LLVM nor MLIR to run:\n"
+        "  ./PROGRAM --help      its options, with the defaults of the model's train block\n"
+        "  ./PROGRAM             train on the model's data set\n\n"
+        "Options:\n"
+        "  -o, --output PROGRAM  the executable to write (required)\n"
+        "  --target T            a Halide target (default: host, this machine's CPU)\n";
+}
+
+int runBuild(const std::vector<std::string> &args) {
+  OutputArgs a;
+  if (int rc = parseOutputArgs(args, "build", printBuildHelp, a); rc >= 0)
+    return rc;
+  if (a.output.empty())
+    return usageError("build needs an output program: -o PROGRAM", "build ");
+  Halide::Target target;
+  std::string error, model;
+  if (!parseTarget(a.targetName, target, error))
+    return usageError(error, "build ");
+  auto start = std::chrono::steady_clock::now();
+  std::string pattern = (std::filesystem::temp_directory_path() / "lenetc-build-XXXXXX").string();
+  if (!mkdtemp(pattern.data())) {
+    std::cerr << "lenetc: error: cannot create a temporary directory: " << std::strerror(errno) << "\n";
+    return 1;
+  }
+  std::string dir = pattern;
+  int rc = compileInto(a.path, dir, target, model, false);
+  if (rc == 0 && !linkTrainer(dir, model, a.output, error)) {
+    std::cerr << "lenetc: error: " << error << "\n";
+    rc = 1;
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (rc == 0)
+    std::cerr
+        << "wrote " << a.output << " (" << model << ", target " << target.to_string() << ", "
+        << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()
+        << " s)\n";
+  return rc;
 }
 
 } // namespace
@@ -297,8 +369,10 @@ int main(int argc, char **argv) {
       printGraphHelp(std::cout);
     else if (rest[0] == "compile")
       printCompileHelp(std::cout);
+    else if (rest[0] == "build")
+      printBuildHelp(std::cout);
     else
-      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile)", "");
+      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build)", "");
     return 0;
   }
   if (first == "summary")
@@ -307,6 +381,8 @@ int main(int argc, char **argv) {
     return runGraph(rest);
   if (first == "compile")
     return runCompile(rest);
+  if (first == "build")
+    return runBuild(rest);
   try {
     return runEmit(args);
   } catch (const std::exception &e) {

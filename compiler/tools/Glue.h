@@ -16,4 +16,7 @@ std::string modelSymbol(const std::string &modelName);
 bool writeModelGlue(mlir::ModuleOp module, const std::string &sourcePath, const std::string &path,
                     std::string &error);
 
+// The trainer's main(): calls lenetc::trainerMain with the model's ModelInfo.
+bool writeTrainerMain(const std::string &modelName, const std::string &path, std::string &error);
+
 } // namespace lenetc

@@ -98,7 +98,7 @@ TEST(SemanticErrors, UnknownTrainSetting) {
   std::string m = wrapModel("  l = dense(flatten(x), 10)\n  loss = softmax_cross_entropy(l, y)\n");
   EXPECT_EQ(firstError(m + "train { epoch = 3 }"),
             "7:9: unknown train setting 'epoch'; did you mean 'epochs'? (settings: data, optimizer, "
-            "lr_schedule, batch, epochs, init, seed, val)");
+            "lr_schedule, batch, epochs, init, seed, val, normalize)");
   EXPECT_EQ(firstError(m + "train { optimizer = sgdd(lr=1) }"),
             "7:21: unknown optimizer 'sgdd'; did you mean 'sgd'? (sgd, adam, rmsprop)");
   EXPECT_EQ(firstError(m + "train { optimizer = adam(lr=0) }"), "7:29: 'lr' must be positive");

@@ -8,13 +8,31 @@
 namespace lenetc {
 
 struct ParamInfo {
-  const char *name;  // "c1.w"
-  const char *role;  // "weight", "bias" or "coef"
+  const char *name; // "c1.w"
+  const char *role; // "weight", "bias" or "coef"
   int rank;
-  int64_t shape[4];  // outermost first, as the dialect writes it ([F, C, k, k])
-  int64_t count;     // number of values
-  int64_t fanIn;     // inputs feeding one output unit (for initialisers)
-  int64_t fanOut;    // outputs one input unit feeds
+  int64_t shape[4]; // outermost first, as the dialect writes it ([F, C, k, k])
+  int64_t count;    // number of values
+  int64_t fanIn;    // inputs feeding one output unit (for initialisers; for a
+                    // subsampling coefficient, the window's size)
+  int64_t fanOut;   // outputs one input unit feeds
+};
+
+// The model file's train block, every setting resolved (the trainer's flags override them).
+struct TrainDefaults {
+  const char *data;      // "fashion_mnist", "mnist" or a directory
+  const char *optimizer; // "sgd", "adam", "rmsprop"
+  double lr, momentum, beta1, beta2, eps, rho, weightDecay;
+  bool nesterov;
+  const char *lrSchedule; // "constant", "step", "plateau"
+  int64_t stepEvery;
+  double stepGamma, plateauFactor;
+  int64_t plateauPatience;
+  double minLr;
+  int64_t batch, epochs;
+  const char *init; // "xavier_uniform", "lecun_uniform"
+  int64_t seed, val;
+  const char *normalize; // "unit", "lecun"
 };
 
 struct ModelInfo {
@@ -31,6 +49,7 @@ struct ModelInfo {
   //   infer:     x, every parameter, then the class probabilities
   int (*trainStep)(void **args);
   int (*infer)(void **args);
+  TrainDefaults defaults;
 };
 
 } // namespace lenetc

@@ -1,0 +1,69 @@
+#include "tools/Link.h"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <vector>
+
+extern char **environ;
+
+namespace lenetc {
+
+namespace {
+
+// Where this lenetc's runtime is: set by the build (CMake), overridable for an installed
+// lenetc with $LENETC_RUNTIME_LIBRARY and $LENETC_RUNTIME_INCLUDE.
+std::string setting(const char *env, const char *builtIn) {
+  const char *v = std::getenv(env);
+  return v && *v ? v : builtIn;
+}
+
+} // namespace
+
+bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output,
+                 std::string &error) {
+  std::string cxx = setting("CXX", "c++");
+  std::vector<std::string> args = {
+      cxx,
+      "-O2",
+      "-std=c++17",
+      "-I" + setting("LENETC_RUNTIME_INCLUDE", LENETC_RUNTIME_INCLUDE),
+      "-I" + std::string(LENETC_HALIDE_INCLUDE),
+      "-I" + dir,
+      dir + "/" + model + "_main.cpp",
+      dir + "/" + model + "_model.cpp",
+      setting("LENETC_RUNTIME_LIBRARY", LENETC_RUNTIME_LIBRARY),
+      dir + "/" + model + "_train_step.a",
+      dir + "/" + model + "_infer.a",
+      dir + "/" + model + "_runtime.a",
+      "-lpng",
+      "-lz",
+      "-lpthread",
+      "-ldl",
+      "-o",
+      output,
+  };
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+  if (rc != 0) {
+    error = "cannot run the C++ compiler '" + cxx + "': " + std::strerror(rc) + " (install g++, or set CXX)";
+    return false;
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    error = "linking the trainer failed ('" + cxx + "' exited with status " +
+            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")";
+    return false;
+  }
+  return true;
+}
+
+} // namespace lenetc

@@ -1,0 +1,12 @@
+// Linking a trainer: the generated pipelines, the model glue and main(), and the lenetc
+// runtime, with the system C++ compiler ($CXX, or c++), into one standalone executable.
+#pragma once
+
+#include <string>
+
+namespace lenetc {
+
+// `dir` holds what `lenetc compile` writes for `model`. False, with `error` set, on failure.
+bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output, std::string &error);
+
+} // namespace lenetc

@@ -1,0 +1,73 @@
+#include "Optimizer.h"
+
+#include <cmath>
+
+namespace lenetc {
+
+int Optimizer::slotsPerParam() const {
+  if (config_.name == "adam")
+    return 2; // first and second moments
+  if (config_.name == "rmsprop")
+    return config_.momentum > 0 ? 2 : 1; // mean square (and momentum)
+  return config_.momentum > 0 ? 1 : 0;   // sgd: velocity
+}
+
+Optimizer::Optimizer(OptimizerConfig config, const std::vector<int64_t> &paramSizes)
+    : config_(std::move(config)) {
+  for (int64_t size : paramSizes)
+    for (int s = 0; s < slotsPerParam(); ++s)
+      slots_.emplace_back(static_cast<size_t>(size), 0.0f);
+}
+
+void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<std::vector<float>> &grads,
+                     double lr) {
+  ++steps_;
+  const OptimizerConfig &c = config_;
+  const int k = slotsPerParam();
+  // Adam's bias corrections for this step.
+  const double c1 = 1 - std::pow(c.beta1, double(steps_)), c2 = 1 - std::pow(c.beta2, double(steps_));
+  for (size_t p = 0; p < params.size(); ++p) {
+    std::vector<float> &w = params[p];
+    const std::vector<float> &g0 = grads[p];
+    float *s0 = k > 0 ? slots_[p * k].data() : nullptr;
+    float *s1 = k > 1 ? slots_[p * k + 1].data() : nullptr;
+    for (size_t i = 0; i < w.size(); ++i) {
+      double g = g0[i] + c.weightDecay * w[i];
+      if (c.name == "adam") {
+        s0[i] = float(c.beta1 * s0[i] + (1 - c.beta1) * g);
+        s1[i] = float(c.beta2 * s1[i] + (1 - c.beta2) * g * g);
+        w[i] = float(w[i] - lr * (s0[i] / c1) / (std::sqrt(s1[i] / c2) + c.eps));
+      } else if (c.name == "rmsprop") {
+        s0[i] = float(c.rho * s0[i] + (1 - c.rho) * g * g);
+        double update = lr * g / (std::sqrt(double(s0[i])) + c.eps);
+        if (s1) {
+          s1[i] = float(c.momentum * s1[i] + update);
+          update = s1[i];
+        }
+        w[i] = float(w[i] - update);
+      } else if (s0) { // sgd with momentum (PyTorch: v = m v + g; Nesterov steps along g + m v)
+        s0[i] = float(c.momentum * s0[i] + g);
+        w[i] = float(w[i] - lr * (c.nesterov ? g + c.momentum * s0[i] : s0[i]));
+      } else {
+        w[i] = float(w[i] - lr * g);
+      }
+    }
+  }
+}
+
+void LrSchedule::endEpoch(int64_t epochsDone, double monitoredLoss) {
+  if (config_.name == "step") {
+    lr_ = base_ * std::pow(config_.gamma, double(epochsDone / config_.every));
+  } else if (config_.name == "plateau") {
+    // Keras' ReduceLROnPlateau: after `patience` epochs without improvement, lr *= factor.
+    if (monitoredLoss < best) {
+      best = monitoredLoss;
+      wait = 0;
+    } else if (++wait > config_.patience) {
+      lr_ = std::max(lr_ * config_.factor, config_.minLr);
+      wait = 0;
+    }
+  }
+}
+
+} // namespace lenetc

@@ -1,0 +1,227 @@
+#include "Options.h"
+
+#include "Error.h"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+
+namespace lenetc {
+
+namespace {
+
+std::string fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+int64_t parseInt(const std::string &flag, const std::string &v, int64_t min) {
+  char *end = nullptr;
+  errno = 0;
+  long long n = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || errno == ERANGE || n < min || n > (int64_t(1) << 40))
+    throw UsageError(flag + " needs an integer" + (min > 0 ? " >= " + std::to_string(min) : " >= 0") +
+                     ", got '" + v + "'");
+  return n;
+}
+
+double parseFloat(const std::string &flag, const std::string &v, double min, bool strict) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !std::isfinite(d) || d < min || (strict && d == min))
+    throw UsageError(flag + " needs a number " + (strict ? "> " : ">= ") + fmt(min) + ", got '" + v + "'");
+  return d;
+}
+
+std::string parseWord(const std::string &flag, const std::string &v,
+                      const std::vector<std::string> &allowed) {
+  for (const auto &a : allowed)
+    if (v == a)
+      return v;
+  std::string list;
+  for (const auto &a : allowed)
+    list += (list.empty() ? "" : ", ") + a;
+  throw UsageError(flag + " must be one of " + list + ", got '" + v + "'");
+}
+
+void printHelp(const ModelInfo &m, const std::string &prog) {
+  const TrainDefaults &d = m.defaults;
+  std::printf(
+      "Usage: %s [OPTIONS]                      train, evaluating each epoch\n"
+      "       %s --eval [--checkpoint FILE]     evaluate a checkpoint on the test set\n"
+      "       %s predict IMAGE [--checkpoint FILE]   class probabilities of a 28x28 .pgm or .png\n\n"
+      "Trains %s, compiled by lenetc from %s (%d parameter tensors). Defaults come from the\n"
+      "model's train block; every flag overrides them.\n\n"
+      "Data:\n"
+      "  --data NAME|DIR         fashion-mnist, mnist, or a directory of IDX files (default: %s)\n"
+      "  --val N                 hold out the last N training examples for validation (default: %lld)\n"
+      "  --limit-train N         train on the first N training examples only (default: all)\n"
+      "  --limit-test N          evaluate on the first N test examples only (default: all)\n"
+      "  --normalize unit|lecun  pixels in [0,1], or background -0.1 / ink 1.175 (default: %s)\n\n"
+      "Training:\n"
+      "  --epochs N              (default: %lld)\n"
+      "  --batch N               (default: %lld)\n"
+      "  --seed N                initialisation and shuffling (default: %lld)\n"
+      "  --init xavier_uniform|lecun_uniform   (default: %s)\n"
+      "  --optimizer sgd|adam|rmsprop          (default: %s)\n"
+      "  --lr X                  learning rate (default: %s)\n"
+      "  --momentum X            sgd, rmsprop (default: %s)\n"
+      "  --nesterov              Nesterov momentum for sgd (default: %s)\n"
+      "  --beta1 X, --beta2 X    adam (default: %s, %s)\n"
+      "  --rho X                 rmsprop (default: %s)\n"
+      "  --eps X                 adam, rmsprop (default: %s)\n"
+      "  --weight-decay X        L2 penalty added to the gradient (default: %s)\n"
+      "  --lr-schedule constant|step|plateau   (default: %s)\n"
+      "  --step-every N, --step-gamma X        step: lr *= gamma every N epochs (default: %lld, %s)\n"
+      "  --plateau-factor X, --plateau-patience N, --min-lr X\n"
+      "                          plateau: lr *= factor after N epochs without a better\n"
+      "                          validation (or training) loss (default: %s, %lld, %s)\n\n"
+      "Output:\n"
+      "  --checkpoint FILE       saved after every epoch, atomically (default: %s.ckpt)\n"
+      "  --no-checkpoint         save none\n"
+      "  --resume                continue from the checkpoint where it stopped\n"
+      "  --metrics FILE.csv      per-epoch metrics\n"
+      "  --plot FILE.svg         loss and accuracy curves\n"
+      "  --threads N             worker threads (default: all cores)\n"
+      "  --device auto|cpu|gpu   (default: auto)\n"
+      "  --quiet                 no progress bar\n"
+      "  -h, --help\n\n"
+      "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
+      "3 training diverged (the last good checkpoint is kept).\n",
+      prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams, d.data, (long long)d.val,
+      d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.optimizer,
+      fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
+      fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(), d.lrSchedule,
+      (long long)d.stepEvery, fmt(d.stepGamma).c_str(), fmt(d.plateauFactor).c_str(),
+      (long long)d.plateauPatience, fmt(d.minLr).c_str(), m.name);
+}
+
+} // namespace
+
+bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
+  const TrainDefaults &d = m.defaults;
+  o.data = d.data;
+  o.val = d.val;
+  o.epochs = d.epochs;
+  o.batch = d.batch;
+  o.seed = d.seed;
+  o.init = d.init;
+  o.normalize = d.normalize;
+  o.optimizer = {d.optimizer, d.lr, d.momentum, d.beta1, d.beta2, d.eps, d.rho, d.weightDecay, d.nesterov};
+  o.schedule = {d.lrSchedule, d.stepEvery, d.stepGamma, d.plateauFactor, d.minLr, d.plateauPatience};
+  o.checkpoint = std::string(m.name) + ".ckpt";
+  std::string prog = argc > 0 ? argv[0] : m.name;
+  if (size_t slash = prog.rfind('/'); slash != std::string::npos)
+    prog = prog.substr(slash + 1);
+
+  using Setter = std::function<void(const std::string &)>;
+  const std::map<std::string, Setter> withValue = {
+      {"--data", [&](const std::string &v) { o.data = v; }},
+      {"--val", [&](const std::string &v) { o.val = parseInt("--val", v, 0); }},
+      {"--limit-train", [&](const std::string &v) { o.limitTrain = parseInt("--limit-train", v, 1); }},
+      {"--limit-test", [&](const std::string &v) { o.limitTest = parseInt("--limit-test", v, 1); }},
+      {"--normalize",
+       [&](const std::string &v) {
+         o.normalize = parseWord("--normalize", v, {"unit", "lecun"});
+       }},
+      {"--epochs", [&](const std::string &v) { o.epochs = parseInt("--epochs", v, 1); }},
+      {"--batch", [&](const std::string &v) { o.batch = parseInt("--batch", v, 1); }},
+      {"--seed", [&](const std::string &v) { o.seed = parseInt("--seed", v, 0); }},
+      {"--init",
+       [&](const std::string &v) {
+         o.init = parseWord("--init", v, {"xavier_uniform", "lecun_uniform"});
+       }},
+      {"--optimizer",
+       [&](const std::string &v) {
+         o.optimizer.name = parseWord("--optimizer", v, {"sgd", "adam", "rmsprop"});
+       }},
+      {"--lr", [&](const std::string &v) { o.optimizer.lr = parseFloat("--lr", v, 0, true); }},
+      {"--momentum",
+       [&](const std::string &v) { o.optimizer.momentum = parseFloat("--momentum", v, 0, false); }},
+      {"--beta1", [&](const std::string &v) { o.optimizer.beta1 = parseFloat("--beta1", v, 0, false); }},
+      {"--beta2", [&](const std::string &v) { o.optimizer.beta2 = parseFloat("--beta2", v, 0, false); }},
+      {"--rho", [&](const std::string &v) { o.optimizer.rho = parseFloat("--rho", v, 0, false); }},
+      {"--eps", [&](const std::string &v) { o.optimizer.eps = parseFloat("--eps", v, 0, true); }},
+      {"--weight-decay",
+       [&](const std::string &v) { o.optimizer.weightDecay = parseFloat("--weight-decay", v, 0, false); }},
+      {"--lr-schedule",
+       [&](const std::string &v) {
+         o.schedule.name = parseWord("--lr-schedule", v, {"constant", "step", "plateau"});
+       }},
+      {"--step-every", [&](const std::string &v) { o.schedule.every = parseInt("--step-every", v, 1); }},
+      {"--step-gamma",
+       [&](const std::string &v) { o.schedule.gamma = parseFloat("--step-gamma", v, 0, true); }},
+      {"--plateau-factor",
+       [&](const std::string &v) { o.schedule.factor = parseFloat("--plateau-factor", v, 0, true); }},
+      {"--plateau-patience",
+       [&](const std::string &v) { o.schedule.patience = parseInt("--plateau-patience", v, 0); }},
+      {"--min-lr", [&](const std::string &v) { o.schedule.minLr = parseFloat("--min-lr", v, 0, false); }},
+      {"--checkpoint", [&](const std::string &v) { o.checkpoint = v; }},
+      {"--metrics", [&](const std::string &v) { o.metrics = v; }},
+      {"--plot", [&](const std::string &v) { o.plot = v; }},
+      {"--threads", [&](const std::string &v) { o.threads = static_cast<int>(parseInt("--threads", v, 1)); }},
+      {"--device",
+       [&](const std::string &v) {
+         o.device = parseWord("--device", v, {"auto", "cpu", "gpu"});
+       }},
+  };
+  const std::map<std::string, std::function<void()>> switches = {
+      {"--nesterov", [&] { o.optimizer.nesterov = true; }},
+      {"--no-checkpoint", [&] { o.checkpoint.clear(); }},
+      {"--resume", [&] { o.resume = true; }},
+      {"--eval", [&] { o.eval = true; }},
+      {"--quiet", [&] { o.quiet = true; }},
+  };
+
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      printHelp(m, prog);
+      return false;
+    }
+    if (i == 1 && a == "predict") {
+      o.command = "predict";
+      continue;
+    }
+    if (a.rfind("--", 0) != 0) {
+      if (o.command == "predict" && o.image.empty()) {
+        o.image = a;
+        continue;
+      }
+      throw UsageError("unexpected argument '" + a + "'");
+    }
+    std::string value;
+    bool inlineValue = false;
+    if (size_t eq = a.find('='); eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      inlineValue = true;
+    }
+    if (auto s = switches.find(a); s != switches.end()) {
+      if (inlineValue)
+        throw UsageError(a + " takes no value");
+      s->second();
+    } else if (auto f = withValue.find(a); f != withValue.end()) {
+      if (!inlineValue) {
+        if (i + 1 >= argc)
+          throw UsageError(a + " needs a value");
+        value = argv[++i];
+      }
+      f->second(value);
+    } else {
+      throw UsageError("unknown option '" + a + "' (see --help)");
+    }
+  }
+  if (o.command == "predict" && o.image.empty())
+    throw UsageError("predict needs an image: predict IMAGE.pgm|IMAGE.png");
+  if ((o.resume || o.eval || o.command == "predict") && o.checkpoint.empty())
+    throw UsageError("--resume, --eval and predict need a checkpoint (--checkpoint FILE)");
+  return true;
+}
+
+} // namespace lenetc

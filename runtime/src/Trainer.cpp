@@ -1,0 +1,426 @@
+// The training loop: data in memory, the compiled training step per batch, the optimizer
+// in the runtime, evaluation, metrics and checkpoints each epoch.
+#include "lenetc/Trainer.h"
+
+#include "Checkpoint.h"
+#include "Data.h"
+#include "Error.h"
+#include "Image.h"
+#include "Metrics.h"
+#include "Optimizer.h"
+#include "Options.h"
+
+#include "HalideBuffer.h"
+#include "HalideRuntime.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <unistd.h>
+
+namespace lenetc {
+
+namespace {
+
+using Halide::Runtime::Buffer;
+
+// Examples laid out as the model's input: C x H x W floats each.
+struct Examples {
+  int64_t count = 0;
+  std::vector<float> x;
+  std::vector<int32_t> y;
+};
+
+int64_t exampleSize(const ModelInfo &m) {
+  int64_t n = 1;
+  for (int i = 0; i < m.inputRank; ++i)
+    n *= m.inputShape[i];
+  return n;
+}
+
+// Scales and places images as the model's input: centred (padded with the background when
+// the input is larger, as 28x28 digits in LeNet-5's 32x32), `lecun` mapping the background
+// to -0.1 and full ink to 1.175.
+Examples prepare(const ModelInfo &m, const Dataset &d, int64_t first, int64_t count,
+                 const std::string &normalize) {
+  int64_t channels = m.inputRank == 3 ? m.inputShape[0] : 1;
+  int64_t H = m.inputRank == 3 ? m.inputShape[1] : 1,
+          W = m.inputRank == 3 ? m.inputShape[2] : m.inputShape[0];
+  if (m.inputRank == 1 && W != int64_t(d.height) * d.width)
+    throw Error("the model takes " + std::to_string(W) + " features; the images have " +
+                std::to_string(d.height * d.width) + " pixels");
+  if (m.inputRank == 3 && (channels != 1 || H < d.height || W < d.width))
+    throw Error("the model's input " + std::to_string(channels) + "x" + std::to_string(H) + "x" +
+                std::to_string(W) + " cannot hold the data's 1x" + std::to_string(d.height) + "x" +
+                std::to_string(d.width) + " images");
+  bool lecun = normalize == "lecun";
+  float background = lecun ? -0.1f : 0.0f, scale = lecun ? 1.275f : 1.0f;
+  int64_t top = m.inputRank == 3 ? (H - d.height) / 2 : 0, left = m.inputRank == 3 ? (W - d.width) / 2 : 0;
+  Examples e;
+  e.count = count;
+  int64_t size = exampleSize(m);
+  e.x.assign(static_cast<size_t>(count * size), background);
+  e.y.assign(d.labels.begin() + first, d.labels.begin() + first + count);
+  for (int64_t n = 0; n < count; ++n) {
+    const float *src = d.images.data() + (first + n) * d.height * d.width;
+    float *dst = e.x.data() + n * size;
+    for (int r = 0; r < d.height; ++r)
+      for (int c = 0; c < d.width; ++c)
+        dst[m.inputRank == 3 ? (top + r) * W + left + c : r * d.width + c] =
+            background + scale * src[r * d.width + c];
+  }
+  return e;
+}
+
+std::vector<int> reversedDims(const int64_t *shape, int rank) {
+  std::vector<int> dims;
+  for (int d = rank - 1; d >= 0; --d)
+    dims.push_back(static_cast<int>(shape[d]));
+  return dims;
+}
+
+// A batch buffer of the model's input shape viewing `data`.
+Buffer<float> inputBuffer(const ModelInfo &m, float *data, int64_t batch) {
+  std::vector<int> dims = reversedDims(m.inputShape, m.inputRank);
+  dims.push_back(static_cast<int>(batch));
+  return Buffer<float>(data, dims);
+}
+
+Buffer<float> paramBuffer(const ParamInfo &p, std::vector<float> &data) {
+  return Buffer<float>(data.data(), reversedDims(p.shape, p.rank));
+}
+
+double uniform01(std::mt19937_64 &rng) { return double(rng() >> 11) * (1.0 / 9007199254740992.0); }
+
+// Xavier uniform (PyTorch's: bound sqrt(6 / (fan_in + fan_out))) or LeCun's uniform (2.4 /
+// fan_in) for weights; biases start at zero; a subsampling coefficient at 1 / window, so
+// that the layer starts as average pooling.
+std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::string &init, int64_t seed) {
+  std::mt19937_64 rng(static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull + 0x1234567ull);
+  std::vector<std::vector<float>> params;
+  for (int i = 0; i < m.numParams; ++i) {
+    const ParamInfo &p = m.params[i];
+    std::vector<float> v(static_cast<size_t>(p.count), 0.0f);
+    std::string role = p.role;
+    if (role == "weight") {
+      double bound =
+          init == "lecun_uniform" ? 2.4 / double(p.fanIn) : std::sqrt(6.0 / double(p.fanIn + p.fanOut));
+      for (auto &w : v)
+        w = static_cast<float>((2 * uniform01(rng) - 1) * bound);
+    } else if (role == "coef") {
+      for (auto &w : v)
+        w = 1.0f / float(p.fanIn);
+    }
+    params.push_back(std::move(v));
+  }
+  return params;
+}
+
+struct Evaluation {
+  double loss = 0, accuracy = 0;
+};
+
+Evaluation evaluate(const ModelInfo &m, std::vector<std::vector<float>> &params, Examples &e) {
+  Evaluation r;
+  if (e.count == 0)
+    return r;
+  const int64_t chunk = 500, size = exampleSize(m);
+  Buffer<float> probs(m.classes, static_cast<int>(chunk));
+  std::vector<Buffer<float>> pb;
+  for (int i = 0; i < m.numParams; ++i)
+    pb.push_back(paramBuffer(m.params[i], params[i]));
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t start = 0; start < e.count; start += chunk) {
+    int64_t n = std::min(chunk, e.count - start);
+    Buffer<float> x = inputBuffer(m, e.x.data() + start * size, n);
+    Buffer<float> p = probs.cropped(1, 0, static_cast<int>(n));
+    std::vector<void *> args{x.raw_buffer()};
+    for (auto &b : pb)
+      args.push_back(b.raw_buffer());
+    args.push_back(p.raw_buffer());
+    if (m.infer(args.data()) != 0)
+      throw Error("the inference pipeline failed");
+    for (int64_t i = 0; i < n; ++i) {
+      int label = e.y[start + i], best = 0;
+      for (int k = 1; k < m.classes; ++k)
+        if (p(k, static_cast<int>(i)) > p(best, static_cast<int>(i)))
+          best = k;
+      correct += best == label;
+      lossSum -= std::log(std::max(double(p(label, static_cast<int>(i))), 1e-30));
+    }
+  }
+  r.loss = lossSum / double(e.count);
+  r.accuracy = double(correct) / double(e.count);
+  return r;
+}
+
+std::string formatCount(int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+// The Halide runtime reports errors through this handler; the trainer turns them into a
+// message and a non-zero status instead of the default abort().
+void haltOnHalideError(void *, const char *message) { std::fprintf(stderr, "halide: %s", message); }
+
+int runPredict(const ModelInfo &m, const Options &o) {
+  TrainState s = loadCheckpoint(o.checkpoint, m);
+  GrayImage img = readImage(o.image);
+  Dataset d;
+  d.count = 1;
+  d.height = img.height;
+  d.width = img.width;
+  d.images = img.pixels;
+  d.labels = {0};
+  int64_t H = m.inputRank == 3 ? m.inputShape[1] : 28, W = m.inputRank == 3 ? m.inputShape[2] : 28;
+  if (!((img.height == 28 && img.width == 28) || (img.height == H && img.width == W)))
+    throw Error("'" + o.image + "' is " + std::to_string(img.width) + "x" + std::to_string(img.height) +
+                " pixels; the model reads 28x28 images");
+  Examples e = prepare(m, d, 0, 1, o.normalize);
+  Buffer<float> probs(m.classes, 1);
+  std::vector<Buffer<float>> pb;
+  for (int i = 0; i < m.numParams; ++i)
+    pb.push_back(paramBuffer(m.params[i], s.params[i]));
+  Buffer<float> x = inputBuffer(m, e.x.data(), 1);
+  std::vector<void *> args{x.raw_buffer()};
+  for (auto &b : pb)
+    args.push_back(b.raw_buffer());
+  args.push_back(probs.raw_buffer());
+  if (m.infer(args.data()) != 0)
+    throw Error("the inference pipeline failed");
+  std::vector<std::string> names = classNames(s.data, m.classes);
+  int best = 0;
+  for (int k = 0; k < m.classes; ++k) {
+    if (probs(k, 0) > probs(best, 0))
+      best = k;
+    std::printf("%-12s %.4f\n", names[k].c_str(), probs(k, 0));
+  }
+  std::printf("predicted: %s\n", names[best].c_str());
+  return kExitOk;
+}
+
+int runTraining(const ModelInfo &m, const Options &o) {
+  if (o.device == "gpu")
+    throw UsageError(
+        "--device gpu: this trainer carries CPU kernels only (GPU targets come with GPU schedules)");
+  if (o.threads > 0)
+    halide_set_num_threads(o.threads);
+
+  // --- state: fresh, or from the checkpoint ---
+  TrainState s;
+  s.model = m.name;
+  bool resumed = false;
+  if (o.resume || o.eval) {
+    if (!std::filesystem::exists(o.checkpoint))
+      throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
+    s = loadCheckpoint(o.checkpoint, m);
+    resumed = true;
+  } else {
+    s.params = initialParams(m, o.init, o.seed);
+    std::ostringstream rng;
+    rng << std::mt19937_64(static_cast<uint64_t>(o.seed));
+    s.rng = rng.str();
+    s.lr = o.optimizer.lr;
+  }
+  if (resumed && s.epochsDone >= o.epochs && !o.eval) {
+    std::printf("%s: the checkpoint has already trained %lld of %lld epochs; nothing to do\n", m.name,
+                (long long)s.epochsDone, (long long)o.epochs);
+    return kExitOk;
+  }
+
+  // --- data ---
+  DataSplits data = loadData(o.data, m.classes);
+  s.data = data.name;
+  int64_t trainCount = data.train.count - std::min(o.val, data.train.count - 1);
+  int64_t valCount = data.train.count - trainCount;
+  if (o.limitTrain > 0)
+    trainCount = std::min(trainCount, o.limitTrain);
+  int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
+  Examples train = prepare(m, data.train, 0, trainCount, o.normalize);
+  Examples val = prepare(m, data.train, data.train.count - valCount, valCount, o.normalize);
+  Examples test = prepare(m, data.test, 0, testCount, o.normalize);
+
+  if (o.eval) {
+    Evaluation t = evaluate(m, s.params, test);
+    std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
+                o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy,
+                formatCount(test.count).c_str());
+    return kExitOk;
+  }
+
+  std::vector<int64_t> sizes;
+  int64_t totalParams = 0;
+  for (int i = 0; i < m.numParams; ++i) {
+    sizes.push_back(m.params[i].count);
+    totalParams += m.params[i].count;
+  }
+  Optimizer opt(o.optimizer, sizes);
+  LrSchedule schedule(o.schedule, o.optimizer.lr);
+  std::mt19937_64 rng;
+  {
+    std::istringstream in(s.rng);
+    in >> rng;
+  }
+  if (resumed) {
+    if (s.optimizer != o.optimizer.name || s.optimizerSlots.size() != opt.slots().size())
+      throw Error("checkpoint '" + o.checkpoint + "' was trained with " + s.optimizer +
+                  "; resume with the same optimizer settings (--optimizer " + s.optimizer + ")");
+    opt.slots() = s.optimizerSlots;
+    opt.setSteps(s.optimizerSteps);
+    schedule.setLr(s.lr);
+    schedule.best = s.plateauBest;
+    schedule.wait = s.plateauWait;
+  }
+
+  std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
+              formatCount(totalParams).c_str(), data.description.c_str(), formatCount(train.count).c_str(),
+              formatCount(val.count).c_str(), formatCount(test.count).c_str());
+  std::printf("%s lr %g, batch %lld, %lld epochs, %s init, seed %lld%s\n", o.optimizer.name.c_str(),
+              schedule.lr(), (long long)o.batch, (long long)o.epochs, o.init.c_str(), (long long)o.seed,
+              resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
+  std::fflush(stdout);
+
+  // --- buffers: one batch of inputs, the parameters and their gradients in place ---
+  const int64_t size = exampleSize(m);
+  std::vector<float> xBatch(static_cast<size_t>(o.batch * size));
+  std::vector<int32_t> yBatch(static_cast<size_t>(o.batch));
+  std::vector<std::vector<float>> grads;
+  std::vector<Buffer<float>> pb, gb;
+  for (int i = 0; i < m.numParams; ++i) {
+    grads.emplace_back(static_cast<size_t>(m.params[i].count));
+    pb.push_back(paramBuffer(m.params[i], s.params[i]));
+    gb.push_back(paramBuffer(m.params[i], grads[i]));
+  }
+  auto lossBuf = Buffer<float>::make_scalar();
+  auto correctBuf = Buffer<int32_t>::make_scalar();
+  Progress progress(!o.quiet && isatty(2));
+  std::vector<int64_t> order(static_cast<size_t>(train.count));
+
+  for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
+    for (int64_t i = 0; i < train.count; ++i)
+      order[i] = i;
+    for (int64_t i = train.count - 1; i > 0; --i) // Fisher-Yates, from the run's generator
+      std::swap(order[i], order[rng() % static_cast<uint64_t>(i + 1)]);
+    auto start = std::chrono::steady_clock::now();
+    double lossSum = 0;
+    int64_t correct = 0, seen = 0, step = 0;
+    for (int64_t first = 0; first < train.count; first += o.batch, ++step) {
+      int64_t n = std::min(o.batch, train.count - first);
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t ex = order[first + i];
+        std::copy(train.x.begin() + ex * size, train.x.begin() + (ex + 1) * size, xBatch.begin() + i * size);
+        yBatch[i] = train.y[ex];
+      }
+      Buffer<float> x = inputBuffer(m, xBatch.data(), n);
+      Buffer<int32_t> y(yBatch.data(), static_cast<int>(n));
+      std::vector<void *> args{x.raw_buffer(), y.raw_buffer()};
+      for (auto &b : pb)
+        args.push_back(b.raw_buffer());
+      args.push_back(lossBuf.raw_buffer());
+      args.push_back(correctBuf.raw_buffer());
+      for (auto &b : gb)
+        args.push_back(b.raw_buffer());
+      if (m.trainStep(args.data()) != 0)
+        throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
+      double loss = lossBuf();
+      if (!std::isfinite(loss)) {
+        progress.clear();
+        std::string kept = s.epochsDone > 0 && !o.checkpoint.empty()
+                               ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " +
+                                     std::to_string(s.epochsDone) + "), is intact"
+                               : "no checkpoint was saved yet";
+        throw Error("training diverged: the loss became " +
+                        std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
+                        std::to_string(epoch) + ", step " + std::to_string(step + 1) + " (learning rate " +
+                        std::to_string(schedule.lr()) + "); " + kept,
+                    kExitDiverged);
+      }
+      lossSum += loss * double(n);
+      correct += correctBuf();
+      seen += n;
+      opt.step(s.params, grads, schedule.lr());
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      progress.update(epoch, o.epochs, seen, train.count, lossSum / double(seen),
+                      double(correct) / double(seen), double(seen) / std::max(secs, 1e-9));
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    progress.clear();
+
+    EpochMetrics em;
+    em.epoch = epoch;
+    em.trainLoss = lossSum / double(seen);
+    em.trainAcc = double(correct) / double(seen);
+    em.lr = schedule.lr();
+    em.seconds = secs;
+    em.examplesPerSecond = double(seen) / secs;
+    if (val.count) {
+      Evaluation v = evaluate(m, s.params, val);
+      em.valLoss = v.loss;
+      em.valAcc = v.accuracy;
+    }
+    Evaluation t = evaluate(m, s.params, test);
+    em.testLoss = t.loss;
+    em.testAcc = t.accuracy;
+    schedule.endEpoch(epoch, val.count ? em.valLoss : em.trainLoss);
+    s.history.push_back(em);
+
+    std::printf("epoch %2lld/%lld  train loss %.4f acc %.4f", (long long)epoch, (long long)o.epochs,
+                em.trainLoss, em.trainAcc);
+    if (val.count)
+      std::printf(" | val loss %.4f acc %.4f", em.valLoss, em.valAcc);
+    std::printf(" | test loss %.4f acc %.4f | lr %g | %.1f s, %.0f ex/s\n", em.testLoss, em.testAcc, em.lr,
+                secs, em.examplesPerSecond);
+    std::fflush(stdout);
+
+    s.epochsDone = epoch;
+    s.optimizer = o.optimizer.name;
+    s.optimizerSteps = opt.steps();
+    s.optimizerSlots = opt.slots();
+    s.lr = schedule.lr();
+    s.plateauBest = schedule.best;
+    s.plateauWait = schedule.wait;
+    std::ostringstream rs;
+    rs << rng;
+    s.rng = rs.str();
+    if (!o.checkpoint.empty())
+      saveCheckpoint(o.checkpoint, m, s);
+    if (!o.metrics.empty())
+      writeMetricsCsv(o.metrics, s.history);
+    if (!o.plot.empty())
+      writePlotSvg(o.plot, std::string(m.name) + " on " + data.name, s.history);
+  }
+  return kExitOk;
+}
+
+} // namespace
+
+int trainerMain(const ModelInfo &model, int argc, char **argv) {
+  halide_set_error_handler(haltOnHalideError);
+  std::string prog = argc > 0 ? argv[0] : model.name;
+  try {
+    Options o;
+    if (!parseOptions(model, argc, argv, o))
+      return kExitOk;
+    return o.command == "predict" ? runPredict(model, o) : runTraining(model, o);
+  } catch (const UsageError &e) {
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
+    return e.exitCode;
+  } catch (const Error &e) {
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
+    return e.exitCode;
+  } catch (const std::bad_alloc &) {
+    std::fprintf(stderr, "%s: error: out of memory\n", prog.c_str());
+    return kExitError;
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
+    return kExitError;
+  }
+}
+
+} // namespace lenetc
