@@ -19,7 +19,8 @@ function(lenetc_add_model target)
   endif()
   set(dir "${CMAKE_CURRENT_BINARY_DIR}/${target}")
   set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a" "${dir}/${ARG_NAME}_runtime.a")
-  set(outputs ${libs} "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp")
+  set(outputs ${libs} "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp"
+    "${dir}/${ARG_NAME}_main.cpp")
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"
@@ -30,4 +31,17 @@ function(lenetc_add_model target)
   target_include_directories(${target} PUBLIC "${dir}" "${PROJECT_SOURCE_DIR}/runtime/include")
   find_package(Threads REQUIRED)
   target_link_libraries(${target} PUBLIC ${libs} Halide::Runtime Threads::Threads ${CMAKE_DL_LIBS})
+  set_target_properties(${target} PROPERTIES LENETC_MODEL_NAME "${ARG_NAME}" LENETC_MODEL_DIR "${dir}")
+endfunction()
+
+# lenetc_add_trainer(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>])
+#
+# A standalone training executable <target> for the model, as `lenetc build` makes one:
+# the model's pipelines (lenetc_add_model), its generated main() and the lenetc runtime.
+function(lenetc_add_trainer target)
+  lenetc_add_model(${target}_model ${ARGN})
+  get_target_property(name ${target}_model LENETC_MODEL_NAME)
+  get_target_property(dir ${target}_model LENETC_MODEL_DIR)
+  add_executable(${target} "${dir}/${name}_main.cpp")
+  target_link_libraries(${target} PRIVATE lenetc_runtime ${target}_model)
 endfunction()

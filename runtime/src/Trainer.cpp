@@ -158,6 +158,12 @@ Evaluation evaluate(const ModelInfo &m, std::vector<std::vector<float>> &params,
   return r;
 }
 
+std::string formatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 std::string formatCount(int64_t n) {
   std::string s = std::to_string(n);
   for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
@@ -194,7 +200,11 @@ int runPredict(const ModelInfo &m, const Options &o) {
   args.push_back(probs.raw_buffer());
   if (m.infer(args.data()) != 0)
     throw Error("the inference pipeline failed");
-  std::vector<std::string> names = classNames(s.data, m.classes);
+  // The classes of the data set the checkpoint was trained on, or (a directory) the model's own.
+  std::string dataName =
+      s.data == "fashion-mnist" || s.data == "mnist" ? s.data : std::string(m.defaults.data);
+  std::vector<std::string> names =
+      classNames(dataName == "fashion_mnist" ? "fashion-mnist" : dataName, m.classes);
   int best = 0;
   for (int k = 0; k < m.classes; ++k) {
     if (probs(k, 0) > probs(best, 0))

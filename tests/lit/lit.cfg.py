@@ -11,5 +11,9 @@ config.test_source_root = config.lit_source_dir
 
 config.substitutions.append(("%lenetc", config.lenetc))
 config.substitutions.append(("%models", config.models_dir))
+config.substitutions.append(("%python", config.python))
+# The trainers the build makes for every model: %lenet5-train, %lenet1-train, ...
+for model in ("lenet5_classic", "lenet5_modern", "lenet5", "lenet1"):
+    config.substitutions.append(("%" + model + "-train", os.path.join(config.bin_dir, model + "-train")))
 # FileCheck, not and count come from LLVM 14's tools directory.
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])

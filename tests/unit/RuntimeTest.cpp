@@ -1,0 +1,238 @@
+// The runtime's pieces on their own: the data loaders on the real files, the optimizers'
+// update rules against hand-computed steps, checkpoints round-trip and refuse damage.
+#include "Checkpoint.h"
+#include "Data.h"
+#include "Error.h"
+#include "Optimizer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+using namespace lenetc;
+
+namespace {
+
+TEST(Data, RealFashionMnist) {
+  DataSplits d = loadData("fashion-mnist", 10);
+  EXPECT_EQ(d.train.count, 60000);
+  EXPECT_EQ(d.test.count, 10000);
+  EXPECT_EQ(d.train.height, 28);
+  EXPECT_EQ(d.train.images.size(), size_t(60000 * 784));
+  // The first training example is an ankle boot (9), the first test example too.
+  EXPECT_EQ(d.train.labels[0], 9);
+  EXPECT_EQ(d.test.labels[0], 9);
+  int counts[10] = {};
+  for (int32_t l : d.train.labels)
+    ++counts[l];
+  for (int c : counts)
+    EXPECT_EQ(c, 6000); // Fashion-MNIST is balanced
+  float lo = 1, hi = 0;
+  for (float v : d.train.images) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  EXPECT_EQ(lo, 0.0f);
+  EXPECT_EQ(hi, 1.0f);
+  EXPECT_EQ(classNames("fashion-mnist", 10)[9], "Ankle boot");
+}
+
+TEST(Data, RealMnistDigitsFromNpm) {
+  DataSplits d = loadData("mnist", 10);
+  EXPECT_EQ(d.train.count + d.test.count, 10000);
+  EXPECT_EQ(d.train.count, 8495); // the first 85% of each digit, rounded down
+  EXPECT_EQ(d.test.count, 1505);
+  EXPECT_EQ(d.train.images.size(), size_t(d.train.count * 784));
+  int counts[10] = {};
+  for (int32_t l : d.test.labels)
+    ++counts[l];
+  for (int c : counts)
+    EXPECT_GT(c, 100);
+}
+
+TEST(Data, MalformedMnistJson) {
+  std::filesystem::path dir = std::filesystem::temp_directory_path() / "lenetc-json-test";
+  std::filesystem::create_directories(dir / "digits");
+  for (int d = 0; d < 10; ++d)
+    std::ofstream(dir / "digits" / (std::to_string(d) + ".json")) << "{\"data\": [0, 0.5, 1";
+  try {
+    loadMnistJson(dir.string(), 10);
+    FAIL() << "a truncated JSON file was accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("truncated or malformed"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Data, UnknownDirectoryAndModelWithFewerClasses) {
+  EXPECT_THROW(loadData("/nonexistent/dir", 10), Error);
+  try {
+    loadData("fashion-mnist", 5);
+    FAIL() << "labels beyond the model's classes were accepted";
+  } catch (const Error &e) {
+    EXPECT_NE(std::string(e.what()).find("out of range for a model with 5 classes"), std::string::npos);
+  }
+}
+
+// --- optimizers ---------------------------------------------------------------------
+
+std::vector<std::vector<float>> one(float v) { return {{v}}; }
+
+TEST(Optimizer, SgdWithMomentumAndNesterov) {
+  OptimizerConfig c;
+  c.name = "sgd";
+  c.momentum = 0.9;
+  Optimizer plain(c, {1});
+  auto w = one(1.0f);
+  plain.step(w, one(0.5f), 0.1); // v = 0.5, w = 1 - 0.05
+  EXPECT_NEAR(w[0][0], 0.95, 1e-7);
+  plain.step(w, one(0.5f), 0.1); // v = 0.95, w = 0.95 - 0.095
+  EXPECT_NEAR(w[0][0], 0.855, 1e-6);
+  c.nesterov = true;
+  Optimizer nesterov(c, {1});
+  w = one(1.0f);
+  nesterov.step(w, one(0.5f), 0.1); // v = 0.5, step g + m v = 0.95
+  EXPECT_NEAR(w[0][0], 1 - 0.095, 1e-7);
+}
+
+TEST(Optimizer, WeightDecayAddsToTheGradient) {
+  OptimizerConfig c;
+  c.weightDecay = 0.1;
+  Optimizer sgd(c, {1});
+  auto w = one(2.0f);
+  sgd.step(w, one(0.0f), 0.5); // g = 0 + 0.1 * 2 = 0.2
+  EXPECT_NEAR(w[0][0], 1.9, 1e-7);
+}
+
+TEST(Optimizer, AdamFirstStepsMatchTheFormula) {
+  OptimizerConfig c;
+  c.name = "adam";
+  Optimizer adam(c, {1});
+  auto w = one(1.0f);
+  double m = 0, v = 0, ref = 1;
+  for (int t = 1; t <= 3; ++t) {
+    double g = 0.3 * t;
+    m = 0.9 * m + 0.1 * g;
+    v = 0.999 * v + 0.001 * g * g;
+    ref -= 0.01 * (m / (1 - std::pow(0.9, t))) / (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-7);
+    adam.step(w, one(float(g)), 0.01);
+    EXPECT_NEAR(w[0][0], ref, 1e-6) << "step " << t;
+  }
+}
+
+TEST(Optimizer, RmspropMatchesTheFormula) {
+  OptimizerConfig c;
+  c.name = "rmsprop";
+  Optimizer rms(c, {1});
+  auto w = one(1.0f);
+  rms.step(w, one(0.5f), 0.01); // s = 0.1 * 0.25 = 0.025
+  EXPECT_NEAR(w[0][0], 1 - 0.01 * 0.5 / (std::sqrt(0.025) + 1e-7), 1e-6);
+}
+
+TEST(LrSchedule, StepAndPlateau) {
+  ScheduleConfig step;
+  step.name = "step";
+  step.every = 2;
+  step.gamma = 0.5;
+  LrSchedule s(step, 1.0);
+  s.endEpoch(1, 0);
+  EXPECT_DOUBLE_EQ(s.lr(), 1.0);
+  s.endEpoch(2, 0);
+  EXPECT_DOUBLE_EQ(s.lr(), 0.5);
+  s.endEpoch(4, 0);
+  EXPECT_DOUBLE_EQ(s.lr(), 0.25);
+
+  ScheduleConfig plateau;
+  plateau.name = "plateau";
+  plateau.patience = 1;
+  plateau.factor = 0.1;
+  LrSchedule p(plateau, 1.0);
+  p.endEpoch(1, 1.0); // best
+  p.endEpoch(2, 1.0); // no better: wait 1
+  EXPECT_DOUBLE_EQ(p.lr(), 1.0);
+  p.endEpoch(3, 1.0); // wait 2 > patience
+  EXPECT_DOUBLE_EQ(p.lr(), 0.1);
+}
+
+// --- checkpoints --------------------------------------------------------------------
+
+const ParamInfo kParams[] = {{"d.w", "weight", 2, {2, 3, 0, 0}, 6, 3, 2},
+                             {"d.b", "bias", 1, {2, 0, 0, 0}, 2, 2, 2}};
+const ModelInfo kModel = {"tiny", "tiny.nn", 1, {3, 0, 0}, 2, 2, kParams, nullptr, nullptr, {}};
+
+TrainState sampleState() {
+  TrainState s;
+  s.model = "tiny";
+  s.data = "fashion-mnist";
+  s.epochsDone = 3;
+  s.params = {{1, 2, 3, 4, 5, 6}, {7, 8}};
+  s.optimizer = "adam";
+  s.optimizerSteps = 42;
+  s.optimizerSlots = {{0.1f}, {0.2f}};
+  s.lr = 0.5;
+  s.rng = "123 456";
+  EpochMetrics m;
+  m.epoch = 3;
+  m.testAcc = 0.75;
+  s.history = {m};
+  return s;
+}
+
+std::string tempPath(const char *name) { return (std::filesystem::temp_directory_path() / name).string(); }
+
+TEST(Checkpoint, RoundTrip) {
+  std::string path = tempPath("lenetc-ckpt-test.ckpt");
+  saveCheckpoint(path, kModel, sampleState());
+  TrainState s = loadCheckpoint(path, kModel);
+  EXPECT_EQ(s.epochsDone, 3);
+  EXPECT_EQ(s.params[1], (std::vector<float>{7, 8}));
+  EXPECT_EQ(s.optimizerSteps, 42);
+  EXPECT_EQ(s.rng, "123 456");
+  EXPECT_EQ(s.history.at(0).testAcc, 0.75);
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(getpid())));
+  std::remove(path.c_str());
+}
+
+TEST(Checkpoint, EveryFlippedByteIsCaught) {
+  std::string path = tempPath("lenetc-ckpt-flip.ckpt");
+  saveCheckpoint(path, kModel, sampleState());
+  std::string good;
+  {
+    std::ifstream in(path, std::ios::binary);
+    good.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  for (size_t i = 0; i < good.size(); i += 7) {
+    std::string bad = good;
+    bad[i] ^= 0x10;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << bad;
+    EXPECT_THROW(loadCheckpoint(path, kModel), Error) << "byte " << i;
+  }
+  for (size_t n : {size_t(0), size_t(10), good.size() / 2, good.size() - 1}) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << good.substr(0, n);
+    EXPECT_THROW(loadCheckpoint(path, kModel), Error) << "truncated to " << n;
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Checkpoint, OtherModelIsRefused) {
+  std::string path = tempPath("lenetc-ckpt-other.ckpt");
+  saveCheckpoint(path, kModel, sampleState());
+  ModelInfo other = kModel;
+  other.name = "other";
+  try {
+    loadCheckpoint(path, other);
+    FAIL();
+  } catch (const Error &e) {
+    EXPECT_STREQ(e.what(), ("checkpoint '" + path + "' is from model 'tiny', not 'other'").c_str());
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Checkpoint, UnwritableDirectoryKeepsNothingHalfWritten) {
+  EXPECT_THROW(saveCheckpoint("/nonexistent-dir/x.ckpt", kModel, sampleState()), Error);
+}
+
+} // namespace
