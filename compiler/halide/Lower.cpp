@@ -248,6 +248,18 @@ void applyDefaultSchedule(LoweredPipeline &p, const H::Target &target) {
     // are computed with the weight gradient that reads them (below).
     if (endsWith(name, ".patches") || endsWith(name, ".is_max"))
       continue;
+    if (endsWith(name, ".cols")) {
+      // A conv's input gradient, per receptive field: computed per example where the
+      // input gradient needs it, the matrix product's row vectorized.
+      H::Func din = p.funcs.at(name.substr(0, name.size() - 5));
+      H::Var j = f.args()[0];
+      f.compute_at(din, din.args().back());
+      vectorize(f, j);
+      H::RVar rf = f.rvars(0)[0];
+      f.update(0).reorder(j, rf, f.args()[1], f.args()[2]);
+      vectorize(f.update(0), j);
+      continue;
+    }
     f.compute_root();
     std::vector<H::Var> args = f.args();
     int dims = static_cast<int>(args.size());

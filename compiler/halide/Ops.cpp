@@ -246,18 +246,29 @@ Func correctCount(const std::string &name, Func logits, Func labels, int classes
 // --- backward ------------------------------------------------------------------------
 
 Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s) {
-  Var x("x"), y("y"), c("c"), n("n");
+  Var x("x"), y("y"), c("c"), n("n"), j("j"), ox("ox"), oy("oy");
   const Window &win = s.window;
+  const int k = win.size;
   Func wd = denseWeight(name, w, s);
+  // First, per output position, the gradient of its whole receptive field: a matrix
+  // product over the filters, cols[j] = sum over f of W[f, j] dout[f], j = kx + k (ky + k c)
+  // running along the weight's memory order. Then each input position gathers the entries
+  // of the fields that cover it (col2im).
+  Var f("f");
+  Func wflat(halideName(name) + "__wflat"); // the weight as W[f][j]
+  wflat(j, f) = wd(j % k, (j / k) % k, j / (k * k), f);
+  RDom rf(0, s.filters, "rf");
+  Func cols(halideName(name) + "__cols");
+  cols(j, ox, oy, n) = 0.f;
+  cols(j, ox, oy, n) += wflat(j, rf) * dout(ox, oy, rf, n);
   Func bounded =
-      BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
-  RDom r(0, win.size, 0, win.size, 0, s.filters, "r");
-  // din(x, y, c) = sum over (kx, ky, f) of w(kx, ky, c, f) * dout(ox, oy, f), where
-  // ox * stride + kx - pad = x: the full correlation with the flipped kernel.
-  Expr ox = x + win.pad - r.x, oy = y + win.pad - r.y;
-  Expr term = wd(r.x, r.y, c, r.z) * bounded(ox / win.stride, oy / win.stride, r.z, n);
+      BoundaryConditions::constant_exterior(cols, 0.f, {Range(), {0, win.outWidth()}, {0, win.outHeight()}});
+  RDom r(0, k, 0, k, "r");
+  // ox * stride + kx - pad = x
+  Expr px = x + win.pad - r.x, py = y + win.pad - r.y;
+  Expr term = bounded(r.x + k * (r.y + k * c), px / win.stride, py / win.stride, n);
   if (win.stride > 1)
-    term = select(ox % win.stride == 0 && oy % win.stride == 0, term, 0.f);
+    term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);
   Func din = named(name);
   din(x, y, c, n) = 0.f;
   din(x, y, c, n) += term;

