@@ -34,6 +34,8 @@ struct TrainState {
 };
 
 void saveCheckpoint(const std::string &path, const ModelInfo &model, const TrainState &state);
+// Removes what a killed process left of an unfinished save of `path` (saveCheckpoint calls it).
+void removeStaleTemporaries(const std::string &path);
 // Throws lenetc::Error when the file is missing, damaged, truncated or from another model.
 TrainState loadCheckpoint(const std::string &path, const ModelInfo &model);
 

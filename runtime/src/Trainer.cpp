@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <random>
@@ -231,6 +232,8 @@ int runTraining(const ModelInfo &m, const Options &o) {
       throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
     s = loadCheckpoint(o.checkpoint, m);
     resumed = true;
+    if (!o.eval)
+      removeStaleTemporaries(o.checkpoint);
   } else {
     s.params = initialParams(m, o.init, o.seed);
     std::ostringstream rng;
@@ -398,8 +401,16 @@ int runTraining(const ModelInfo &m, const Options &o) {
     std::ostringstream rs;
     rs << rng;
     s.rng = rs.str();
-    if (!o.checkpoint.empty())
-      saveCheckpoint(o.checkpoint, m, s);
+    if (!o.checkpoint.empty()) {
+      try {
+        saveCheckpoint(o.checkpoint, m, s);
+      } catch (const Error &e) {
+        throw Error(std::string(e.what()) +
+                    (epoch > 1 || resumed
+                         ? "; the checkpoint of epoch " + std::to_string(epoch - 1) + " is intact"
+                         : "; no checkpoint was saved"));
+      }
+    }
     if (!o.metrics.empty())
       writeMetricsCsv(o.metrics, s.history);
     if (!o.plot.empty())
@@ -412,6 +423,8 @@ int runTraining(const ModelInfo &m, const Options &o) {
 
 int trainerMain(const ModelInfo &model, int argc, char **argv) {
   halide_set_error_handler(haltOnHalideError);
+  // Past a file-size limit, writes fail with EFBIG (reported) instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::string prog = argc > 0 ? argv[0] : model.name;
   try {
     Options o;
