@@ -14,7 +14,8 @@
 
 namespace lenetc {
 
-Compilation::Compilation(std::ostream *diagOut) : diagOut_(diagOut) {}
+Compilation::Compilation(std::ostream *diagOut, mlir::MLIRContext *sharedContext)
+    : diagOut_(diagOut), context_(sharedContext) {}
 Compilation::~Compilation() = default;
 
 bool Compilation::compileFile(const std::string &path, Stage stage) {
@@ -61,12 +62,15 @@ bool Compilation::compileText(const std::string &path, const std::string &text, 
 }
 
 void Compilation::makeContext() {
-  ctx_ = std::make_unique<mlir::MLIRContext>();
-  ctx_->getOrLoadDialect<lenet::LenetDialect>();
+  if (!context_) {
+    ownContext_ = std::make_unique<mlir::MLIRContext>();
+    context_ = ownContext_.get();
+  }
+  context_->getOrLoadDialect<lenet::LenetDialect>();
   // Users see our one-line diagnostics, not MLIR's dump of the failing op.
-  ctx_->printOpOnDiagnostic(false);
+  context_->printOpOnDiagnostic(false);
   // Kept for the compilation's lifetime: later stages report through it too.
-  handler_ = std::make_unique<mlir::ScopedDiagnosticHandler>(ctx_.get(), [this](mlir::Diagnostic &d) {
+  handler_ = std::make_unique<mlir::ScopedDiagnosticHandler>(context_, [this](mlir::Diagnostic &d) {
     diag_->report(toSeverity(d.getSeverity()), toLoc(d.getLocation()), d.str());
     for (auto &note : d.getNotes())
       diag_->note(toLoc(note.getLocation()), note.str());
@@ -75,14 +79,14 @@ void Compilation::makeContext() {
 }
 
 bool Compilation::parseMLIR(const std::string &text) {
-  module_ = mlir::parseSourceString<mlir::ModuleOp>(text, ctx_.get());
+  module_ = mlir::parseSourceString<mlir::ModuleOp>(text, context_);
   if (!module_ && !diag_->hadError())
     diag_->error({}, "cannot parse the MLIR in '" + file_->path() + "'");
   return static_cast<bool>(module_);
 }
 
 bool Compilation::runPasses(Stage stage) {
-  mlir::PassManager pm(ctx_.get());
+  mlir::PassManager pm(context_);
   pm.addNestedPass<mlir::FuncOp>(lenet::createShapeInferencePass());
   if (stage == Stage::MLIRGrad)
     pm.addPass(lenet::createAutodiffPass());
@@ -111,7 +115,7 @@ bool Compilation::run(Stage stage) {
   if (stage == Stage::AST)
     return true;
   makeContext();
-  module_ = mlirGen(*ctx_, *ast_, file_->path(), *diag_);
+  module_ = mlirGen(*context_, *ast_, file_->path(), *diag_);
   return module_ && runPasses(stage);
 }
 

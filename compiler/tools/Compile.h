@@ -28,8 +28,10 @@ enum class Stage { AST, MLIR, MLIRGrad };
 
 class Compilation {
 public:
-  // Diagnostics go to `diagOut` (may be null: recorded only).
-  explicit Compilation(std::ostream *diagOut);
+  // Diagnostics go to `diagOut` (may be null: recorded only). With `sharedContext`, MLIR
+  // work happens in that context instead of a new one per compilation (the fuzzer's case:
+  // making a context costs more than compiling a small model).
+  explicit Compilation(std::ostream *diagOut, mlir::MLIRContext *sharedContext = nullptr);
   ~Compilation();
 
   // Compiles the file at `path` up to `stage`. False after an error has been reported.
@@ -40,7 +42,7 @@ public:
   const ModelAST &ast() const { return *ast_; }
   mlir::ModuleOp module() { return *module_; }
   DiagnosticEngine &diag() { return *diag_; }
-  mlir::MLIRContext &context() { return *ctx_; }
+  mlir::MLIRContext &context() { return *context_; }
 
 private:
   bool run(Stage stage);
@@ -51,8 +53,9 @@ private:
   std::ostream *diagOut_;
   std::unique_ptr<SourceFile> file_;
   std::unique_ptr<DiagnosticEngine> diag_;
-  std::unique_ptr<mlir::MLIRContext> ctx_;
-  std::unique_ptr<mlir::ScopedDiagnosticHandler> handler_; // after ctx_: destroyed before it
+  std::unique_ptr<mlir::MLIRContext> ownContext_;
+  mlir::MLIRContext *context_ = nullptr;
+  std::unique_ptr<mlir::ScopedDiagnosticHandler> handler_; // destroyed before the context
   std::optional<ModelAST> ast_;
   mlir::OwningOpRef<mlir::ModuleOp> module_;
 };
