@@ -18,9 +18,16 @@ function(lenetc_add_model target)
     set(ARG_HALIDE_TARGET host)
   endif()
   set(dir "${CMAKE_CURRENT_BINARY_DIR}/${target}")
-  set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a" "${dir}/${ARG_NAME}_runtime.a")
-  set(outputs ${libs} "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp"
+  set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a")
+  set(outputs "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp"
     "${dir}/${ARG_NAME}_main.cpp")
+  # A GPU target also makes GPU variants of both pipelines.
+  if(ARG_HALIDE_TARGET MATCHES "opencl|cuda|metal|d3d12compute|openglcompute")
+    list(APPEND libs "${dir}/${ARG_NAME}_train_step_gpu.a" "${dir}/${ARG_NAME}_infer_gpu.a")
+    list(APPEND outputs "${dir}/${ARG_NAME}_train_step_gpu.h" "${dir}/${ARG_NAME}_infer_gpu.h")
+  endif()
+  list(APPEND libs "${dir}/${ARG_NAME}_runtime.a")
+  list(APPEND outputs ${libs})
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"

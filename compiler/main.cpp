@@ -233,7 +233,8 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
   model = c.ast().name;
   std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
   if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
-      !writeModelGlue(c.module(), path, glue, error) || !writeTrainerMain(model, main, error)) {
+      !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), glue, error) ||
+      !writeTrainerMain(model, main, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     return 1;
   }

@@ -18,6 +18,8 @@ PACKAGES=(
   googletest libgtest-dev graphviz
   # data: Fashion-MNIST (IDX files)
   dataset-fashion-mnist
+  # OpenCL on the CPU (PoCL): the GPU variants of the trainers are tested through it
+  pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev clinfo
 )
 
 missing=()

@@ -21,22 +21,45 @@ bool parseTarget(const std::string &text, H::Target &target, std::string &error)
   return true;
 }
 
+namespace {
+// The target without its GPU features: what the CPU variant of a GPU build is compiled for.
+H::Target hostPart(H::Target t) {
+  for (auto f : {H::Target::OpenCL, H::Target::CUDA, H::Target::Metal, H::Target::D3D12Compute,
+                 H::Target::OpenGLCompute})
+    t = t.without_feature(f);
+  return t;
+}
+} // namespace
+
 bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<LoweredPipeline> &out) {
+  // A GPU build carries CPU kernels too (the trainer falls back to them without a GPU): each
+  // function is lowered twice, `<name>` for the host and `<name>_gpu` for the GPU.
+  std::vector<std::pair<H::Target, bool>> variants = {{hostPart(target), false}};
+  if (target.has_gpu_feature())
+    variants.push_back({target, true});
   for (auto func : module.getOps<mlir::FuncOp>()) {
     llvm::StringRef name = func.getName();
     if (!name.endswith("_train_step") && !name.endswith("_infer"))
       continue;
-    LoweredPipeline p;
-    if (!lowerToHalide(func, p))
-      return false;
-    try {
-      applyDefaultSchedule(p, target);
-    } catch (const H::Error &e) {
-      func.emitError() << "internal error: Halide rejected the schedule of '" << func.getName()
-                       << "': " << e.what();
-      return false;
+    for (const auto &[variantTarget, gpu] : variants) {
+      LoweredPipeline p;
+      if (!lowerToHalide(func, p))
+        return false;
+      p.target = variantTarget;
+      if (gpu)
+        p.name += "_gpu";
+      try {
+        if (gpu)
+          applyDefaultGpuSchedule(p, variantTarget);
+        else
+          applyDefaultSchedule(p, variantTarget);
+      } catch (const H::Error &e) {
+        func.emitError() << "internal error: Halide rejected the schedule of '" << p.name
+                         << "': " << e.what();
+        return false;
+      }
+      out.push_back(std::move(p));
     }
-    out.push_back(std::move(p));
   }
   return true;
 }
@@ -62,13 +85,13 @@ bool printStmt(const LoweredPipeline &p, const H::Target &target, std::ostream &
   TempPath tmp(".stmt");
   try {
     p.pipeline().compile_to_lowered_stmt(tmp.path, p.arguments(), H::Text,
-                                         target.with_feature(H::Target::NoRuntime));
+                                         p.target.with_feature(H::Target::NoRuntime));
   } catch (const H::Error &e) {
     error = "Halide could not lower '" + p.name + "': " + e.what();
     return false;
   }
   std::ifstream in(tmp.path);
-  os << "// Halide pipeline " << p.name << " for " << target.to_string() << "\n" << in.rdbuf() << "\n";
+  os << "// Halide pipeline " << p.name << " for " << p.target.to_string() << "\n" << in.rdbuf() << "\n";
   return true;
 }
 
@@ -84,7 +107,7 @@ bool compileAOT(const std::vector<LoweredPipeline> &pipelines, const H::Target &
     for (const auto &p : pipelines) {
       std::string prefix = (std::filesystem::path(dir) / p.name).string();
       p.pipeline().compile_to_static_library(prefix, p.arguments(), p.name,
-                                             target.with_feature(H::Target::NoRuntime));
+                                             p.target.with_feature(H::Target::NoRuntime));
     }
     std::string runtime = (std::filesystem::path(dir) / runtimeName).string();
     H::compile_standalone_runtime({{H::OutputFileType::static_library, runtime + ".a"}}, target);

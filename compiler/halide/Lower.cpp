@@ -3,6 +3,8 @@
 #include "dialect/Dialect.h"
 #include "halide/Ops.h"
 
+#include <set>
+
 using namespace mlir;
 using namespace lenet;
 namespace H = Halide;
@@ -193,6 +195,10 @@ void Lowering::registerHelpers(const std::string &name, H::Func f) {
     if (fname.compare(0, prefix.size(), prefix) != 0)
       continue;
     std::string what = fname.substr(prefix.size());
+    // Halide makes a name unique with "$N" when it is made again (lowering twice, for the
+    // CPU and the GPU variant): the helper is the same helper.
+    if (size_t dollar = what.find('$'); dollar != std::string::npos)
+      what.resize(dollar);
     for (size_t at; (at = what.find("__")) != std::string::npos;)
       what.replace(at, 2, ".");
     out_.funcs.emplace(name + "." + what, H::Func(function));
@@ -323,6 +329,43 @@ void applyDefaultSchedule(LoweredPipeline &p, const H::Target &target) {
     vectorize(partial.update(0), partial.args().front());
     vectorize(f, inner);
     vectorize(f.update(0), inner);
+  }
+}
+
+void applyDefaultGpuSchedule(LoweredPipeline &p, const H::Target &target) {
+  (void)target;
+  auto schedule = [](H::Stage s, const std::vector<H::Var> &args) {
+    const int dims = static_cast<int>(args.size());
+    if (dims == 1) {
+      H::Var o, i;
+      s.gpu_tile(args[0], o, i, 64, H::TailStrategy::GuardWithIf);
+      return;
+    }
+    H::Var bx, by, tx, ty;
+    s.gpu_tile(args[0], args[1], bx, by, tx, ty, 16, 16, H::TailStrategy::GuardWithIf);
+    if (dims >= 3) {
+      H::Var fused = args[2];
+      for (int d = 3; d < dims; ++d) {
+        H::Var next;
+        s.fuse(fused, args[d], next);
+        fused = next;
+      }
+      s.gpu_blocks(fused);
+    }
+  };
+  std::set<std::string> done; // a Func may be reachable under two names
+  for (auto &[name, f] : p.funcs) {
+    if (endsWith(name, ".patches") || endsWith(name, ".is_max") || !done.insert(f.name()).second)
+      continue; // recomputed inside the kernels that read them
+    f.compute_root();
+    std::vector<H::Var> args = f.args();
+    // Scalars, double sums and what reads them stay on the host (OpenCL devices need not
+    // have doubles).
+    if (args.empty() || f.output_types()[0] == H::Float(64) || p.funcs.count(name + ".sum"))
+      continue;
+    schedule(f, args);
+    for (int u = 0; u < f.num_update_definitions(); ++u)
+      schedule(f.update(u), args);
   }
 }
 

@@ -25,6 +25,7 @@ struct LoweredPipeline {
   std::vector<std::string> outputNames;      // "loss", "correct", "c1.grad_w", ... / "probs"
   std::map<std::string, Halide::Func> funcs; // every op's Func, by model name
   Halide::Expr batch;                        // the run-time batch extent
+  Halide::Target target;                     // what it is compiled for
 
   Halide::Pipeline pipeline() const { return Halide::Pipeline(outputs); }
   std::vector<Halide::Argument> arguments() const;
@@ -37,5 +38,11 @@ bool lowerToHalide(mlir::FuncOp func, LoweredPipeline &out);
 // batch, vectorized along the innermost dimension when it is wide enough; reductions into
 // parameter gradients parallel over their output channels. Tuned schedules replace it.
 void applyDefaultSchedule(LoweredPipeline &p, const Halide::Target &target);
+
+// The default GPU schedule: every op's Func a kernel of its own, its two innermost dimensions
+// tiled over threads and blocks, the rest fused into a third block dimension; reductions
+// run inside the kernels. Double-precision helpers and scalars stay on the host. It makes
+// the GPU variant correct, not fast: tuned GPU schedules replace it.
+void applyDefaultGpuSchedule(LoweredPipeline &p, const Halide::Target &target);
 
 } // namespace lenetc

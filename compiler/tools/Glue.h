@@ -13,8 +13,9 @@ namespace lenetc {
 std::string modelSymbol(const std::string &modelName);
 
 // Needs the module after autodiff. Writes `path`; false with `error` set on failure.
-bool writeModelGlue(mlir::ModuleOp module, const std::string &sourcePath, const std::string &path,
-                    std::string &error);
+// `target` is the Halide target's name; `gpu` says whether GPU variants (<pipeline>_gpu) exist.
+bool writeModelGlue(mlir::ModuleOp module, const std::string &sourcePath, const std::string &target, bool gpu,
+                    const std::string &path, std::string &error);
 
 // The trainer's main(): calls lenetc::trainerMain with the model's ModelInfo.
 bool writeTrainerMain(const std::string &modelName, const std::string &path, std::string &error);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 extern char **environ;
@@ -37,14 +38,16 @@ bool linkTrainer(const std::string &dir, const std::string &model, const std::st
       setting("LENETC_RUNTIME_LIBRARY", LENETC_RUNTIME_LIBRARY),
       dir + "/" + model + "_train_step.a",
       dir + "/" + model + "_infer.a",
-      dir + "/" + model + "_runtime.a",
-      "-lpng",
-      "-lz",
-      "-lpthread",
-      "-ldl",
-      "-o",
-      output,
   };
+  // A GPU build's GPU variants.
+  for (const char *gpu : {"_train_step_gpu.a", "_infer_gpu.a"})
+    if (access((dir + "/" + model + gpu).c_str(), R_OK) == 0)
+      args.push_back(dir + "/" + model + gpu);
+  for (const char *lib : {"_runtime.a"})
+    args.push_back(dir + "/" + model + lib);
+  for (const char *flag : {"-lpng", "-lz", "-lpthread", "-ldl", "-o"})
+    args.push_back(flag);
+  args.push_back(output);
   std::vector<char *> argv;
   for (auto &a : args)
     argv.push_back(a.data());

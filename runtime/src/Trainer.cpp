@@ -120,16 +120,93 @@ std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::str
   return params;
 }
 
+// Halide runtime errors go to stderr, or, while a GPU is being probed, into this string.
+std::string *capturedHalideErrors = nullptr;
+void reportHalideError(void *, const char *message) {
+  if (capturedHalideErrors)
+    *capturedHalideErrors += message;
+  else
+    std::fprintf(stderr, "halide: %s", message);
+}
+
+// The pipelines a run calls: the GPU variants when the trainer has them and a GPU answers.
+struct Pipelines {
+  int (*trainStep)(void **) = nullptr;
+  int (*infer)(void **) = nullptr;
+  bool gpu = false;
+};
+
+// One call of a pipeline whose first `inputs` arguments are inputs: they are marked as
+// changed on the host (a GPU copies them again), the outputs are brought back to the host,
+// and the device copies of the per-call `transient` buffers are freed.
+int callPipeline(int (*fn)(void **), std::vector<void *> &args, size_t inputs,
+                 std::initializer_list<halide_buffer_t *> transient) {
+  for (size_t i = 0; i < inputs; ++i)
+    static_cast<halide_buffer_t *>(args[i])->set_host_dirty(true);
+  int rc = fn(args.data());
+  for (size_t i = inputs; rc == 0 && i < args.size(); ++i)
+    rc = halide_copy_to_host(nullptr, static_cast<halide_buffer_t *>(args[i]));
+  for (halide_buffer_t *b : transient)
+    halide_device_free(nullptr, b);
+  return rc;
+}
+
+// --device: auto uses the GPU variants if one answers a probe (one inference), else the CPU
+// ones with a notice; gpu insists; cpu never tries.
+Pipelines choosePipelines(const ModelInfo &m, const std::string &device) {
+  Pipelines cpu{m.trainStep, m.infer, false};
+  if (device == "cpu")
+    return cpu;
+  if (!m.trainStepGpu) {
+    if (device == "gpu")
+      throw UsageError(std::string("--device gpu: this trainer was built for ") + m.target +
+                       ", without GPU kernels (build one with lenetc build --target host-opencl or "
+                       "host-cuda-cuda_capability_80)");
+    return cpu;
+  }
+  std::vector<std::vector<float>> zeros;
+  std::vector<Buffer<float>> pb;
+  for (int i = 0; i < m.numParams; ++i)
+    zeros.emplace_back(static_cast<size_t>(m.params[i].count), 0.0f);
+  for (int i = 0; i < m.numParams; ++i)
+    pb.push_back(paramBuffer(m.params[i], zeros[i]));
+  std::vector<float> example(static_cast<size_t>(exampleSize(m)), 0.0f);
+  Buffer<float> x = inputBuffer(m, example.data(), 1), probs(m.classes, 1);
+  std::vector<void *> args{x.raw_buffer()};
+  for (auto &b : pb)
+    args.push_back(b.raw_buffer());
+  args.push_back(probs.raw_buffer());
+  std::string errors;
+  capturedHalideErrors = &errors;
+  std::vector<halide_buffer_t *> all;
+  for (void *a : args)
+    all.push_back(static_cast<halide_buffer_t *>(a));
+  int rc = callPipeline(m.inferGpu, args, args.size() - 1, {});
+  for (halide_buffer_t *b : all)
+    halide_device_free(nullptr, b);
+  capturedHalideErrors = nullptr;
+  if (rc == 0)
+    return {m.trainStepGpu, m.inferGpu, true};
+  while (!errors.empty() && (errors.back() == '\n' || errors.back() == ' '))
+    errors.pop_back();
+  if (errors.empty())
+    errors = "error " + std::to_string(rc);
+  if (device == "gpu")
+    throw Error("--device gpu: no usable GPU (" + errors + ")");
+  std::fprintf(stderr, "%s: no usable GPU (%s); using the CPU kernels\n", m.name, errors.c_str());
+  return cpu;
+}
+
 struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 
-Evaluation evaluate(const ModelInfo &m, std::vector<std::vector<float>> &params, Examples &e) {
+Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std::vector<float>> &params,
+                    Examples &e) {
   Evaluation r;
   if (e.count == 0)
     return r;
   const int64_t chunk = 500, size = exampleSize(m);
-  Buffer<float> probs(m.classes, static_cast<int>(chunk));
   std::vector<Buffer<float>> pb;
   for (int i = 0; i < m.numParams; ++i)
     pb.push_back(paramBuffer(m.params[i], params[i]));
@@ -138,12 +215,12 @@ Evaluation evaluate(const ModelInfo &m, std::vector<std::vector<float>> &params,
   for (int64_t start = 0; start < e.count; start += chunk) {
     int64_t n = std::min(chunk, e.count - start);
     Buffer<float> x = inputBuffer(m, e.x.data() + start * size, n);
-    Buffer<float> p = probs.cropped(1, 0, static_cast<int>(n));
+    Buffer<float> p(m.classes, static_cast<int>(n));
     std::vector<void *> args{x.raw_buffer()};
     for (auto &b : pb)
       args.push_back(b.raw_buffer());
     args.push_back(p.raw_buffer());
-    if (m.infer(args.data()) != 0)
+    if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), p.raw_buffer()}) != 0)
       throw Error("the inference pipeline failed");
     for (int64_t i = 0; i < n; ++i) {
       int label = e.y[start + i], best = 0;
@@ -172,10 +249,6 @@ std::string formatCount(int64_t n) {
   return s;
 }
 
-// The Halide runtime reports errors through this handler; the trainer turns them into a
-// message and a non-zero status instead of the default abort().
-void haltOnHalideError(void *, const char *message) { std::fprintf(stderr, "halide: %s", message); }
-
 int runPredict(const ModelInfo &m, const Options &o) {
   TrainState s = loadCheckpoint(o.checkpoint, m);
   GrayImage img = readImage(o.image);
@@ -190,6 +263,7 @@ int runPredict(const ModelInfo &m, const Options &o) {
     throw Error("'" + o.image + "' is " + std::to_string(img.width) + "x" + std::to_string(img.height) +
                 " pixels; the model reads 28x28 images");
   Examples e = prepare(m, d, 0, 1, o.normalize);
+  Pipelines pipes = choosePipelines(m, o.device);
   Buffer<float> probs(m.classes, 1);
   std::vector<Buffer<float>> pb;
   for (int i = 0; i < m.numParams; ++i)
@@ -199,7 +273,7 @@ int runPredict(const ModelInfo &m, const Options &o) {
   for (auto &b : pb)
     args.push_back(b.raw_buffer());
   args.push_back(probs.raw_buffer());
-  if (m.infer(args.data()) != 0)
+  if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), probs.raw_buffer()}) != 0)
     throw Error("the inference pipeline failed");
   // The classes of the data set the checkpoint was trained on, or (a directory) the model's own.
   std::string dataName =
@@ -217,9 +291,6 @@ int runPredict(const ModelInfo &m, const Options &o) {
 }
 
 int runTraining(const ModelInfo &m, const Options &o) {
-  if (o.device == "gpu")
-    throw UsageError(
-        "--device gpu: this trainer carries CPU kernels only (GPU targets come with GPU schedules)");
   if (o.threads > 0)
     halide_set_num_threads(o.threads);
 
@@ -259,8 +330,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
   Examples val = prepare(m, data.train, data.train.count - valCount, valCount, o.normalize);
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
 
+  Pipelines pipes = choosePipelines(m, o.device);
   if (o.eval) {
-    Evaluation t = evaluate(m, s.params, test);
+    Evaluation t = evaluate(m, pipes, s.params, test);
     std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
                 o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy,
                 formatCount(test.count).c_str());
@@ -294,8 +366,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
   std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
               formatCount(totalParams).c_str(), data.description.c_str(), formatCount(train.count).c_str(),
               formatCount(val.count).c_str(), formatCount(test.count).c_str());
-  std::printf("%s lr %g, batch %lld, %lld epochs, %s init, seed %lld%s\n", o.optimizer.name.c_str(),
-              schedule.lr(), (long long)o.batch, (long long)o.epochs, o.init.c_str(), (long long)o.seed,
+  std::printf("%s lr %g, batch %lld, %lld epochs, %s init, seed %lld, on the %s%s\n",
+              o.optimizer.name.c_str(), schedule.lr(), (long long)o.batch, (long long)o.epochs,
+              o.init.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
               resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
   std::fflush(stdout);
 
@@ -339,7 +412,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
       args.push_back(correctBuf.raw_buffer());
       for (auto &b : gb)
         args.push_back(b.raw_buffer());
-      if (m.trainStep(args.data()) != 0)
+      if (callPipeline(pipes.trainStep, args, 2 + pb.size(), {x.raw_buffer(), y.raw_buffer()}) != 0)
         throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
       double loss = lossBuf();
       if (!std::isfinite(loss)) {
@@ -373,11 +446,11 @@ int runTraining(const ModelInfo &m, const Options &o) {
     em.seconds = secs;
     em.examplesPerSecond = double(seen) / secs;
     if (val.count) {
-      Evaluation v = evaluate(m, s.params, val);
+      Evaluation v = evaluate(m, pipes, s.params, val);
       em.valLoss = v.loss;
       em.valAcc = v.accuracy;
     }
-    Evaluation t = evaluate(m, s.params, test);
+    Evaluation t = evaluate(m, pipes, s.params, test);
     em.testLoss = t.loss;
     em.testAcc = t.accuracy;
     schedule.endEpoch(epoch, val.count ? em.valLoss : em.trainLoss);
@@ -422,7 +495,8 @@ int runTraining(const ModelInfo &m, const Options &o) {
 } // namespace
 
 int trainerMain(const ModelInfo &model, int argc, char **argv) {
-  halide_set_error_handler(haltOnHalideError);
+  // Halide runtime errors become a message and a non-zero status, not the default abort().
+  halide_set_error_handler(reportHalideError);
   // Past a file-size limit, writes fail with EFBIG (reported) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
   std::string prog = argc > 0 ? argv[0] : model.name;

@@ -15,5 +15,12 @@ config.substitutions.append(("%python", config.python))
 # The trainers the build makes for every model: %lenet5-train, %lenet1-train, ...
 for model in ("lenet5_classic", "lenet5_modern", "lenet5", "lenet1"):
     config.substitutions.append(("%" + model + "-train", os.path.join(config.bin_dir, model + "-train")))
+# OpenCL on the CPU (PoCL): GPU variants are tested through it where a platform answers.
+import shutil, subprocess
+if shutil.which("clinfo"):
+    listing = subprocess.run(["clinfo", "-l"], capture_output=True, text=True).stdout
+    if "Device" in listing:
+        config.available_features.add("opencl")
+
 # FileCheck, not and count come from LLVM 14's tools directory.
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])

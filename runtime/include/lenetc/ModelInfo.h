@@ -50,6 +50,11 @@ struct ModelInfo {
   int (*trainStep)(void **args);
   int (*infer)(void **args);
   TrainDefaults defaults;
+  // A build for a GPU target also has GPU variants of both pipelines (null otherwise); the
+  // CPU ones above are always there, to fall back to.
+  int (*trainStepGpu)(void **args);
+  int (*inferGpu)(void **args);
+  const char *target; // the Halide target it was compiled for
 };
 
 } // namespace lenetc

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Speed of the generated LeNet-5 trainer against PyTorch, in one invocation on this machine:
+# training examples/s at batch 256 and 64, inference at batch 256, batch-1 inference
+# latency, with 1 and 2 threads; the ratios to PyTorch; GFLOP/s as a share of the FMA peak
+# measured in the same run. PyTorch runs at its best, on OpenBLAS (installed if missing).
+#   bash bench/speed.sh            -> bench/results/speed.md
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
+if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg-query -W libopenblas0-openmp >/dev/null 2>&1; then
+  $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >/dev/null
+fi
+cmake --build build --target lenetc_bench fma_peak >/dev/null
+out=bench/results; mkdir -p "$out"
+blas=$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | awk '/^Value:/ {print $2}')
+for t in 1 2; do
+  build/bench/fma_peak --threads "$t" > "$out/peak-$t.json"
+  build/bench/lenetc_bench --threads "$t" > "$out/lenetc-$t.jsonl"
+  /usr/bin/python3 ../shared/reference/lenet_torch.py bench --threads "$t" --json "$out/torch-$t.json" > "$out/torch-$t.log"
+done
+/usr/bin/python3 - "$out" "$blas" <<'PY'
+import json, sys
+out, blas = sys.argv[1], sys.argv[2]
+FLOP = 2.26e6  # LeNet-5 training step per example (../shared/reference/README.md)
+rows = ["# Speed: generated LeNet-5 trainer vs PyTorch (same machine, same run)", "",
+        f"PyTorch BLAS: {blas or 'unknown'}. Training includes forward, backward and the SGD update.", "",
+        "| threads | measure | lenetc | PyTorch | ratio | lenetc GFLOP/s (% of FMA peak) |", "|---|---|---|---|---|---|"]
+for t in (1, 2):
+    peak = json.load(open(f"{out}/peak-{t}.json"))["gflops"]
+    ours = [json.loads(l) for l in open(f"{out}/lenetc-{t}.jsonl")]
+    theirs = json.load(open(f"{out}/torch-{t}.json"))["results"]
+    def get(rs, mode, b):
+        return next(r for r in rs if r["mode"] == mode and r["batch"] == b)
+    for mode, b, label in [("train", 256, "train ex/s, batch 256"), ("train", 64, "train ex/s, batch 64"),
+                           ("infer", 256, "inference ex/s, batch 256")]:
+        o, p = get(ours, mode, b)["ex_per_s_median"], get(theirs, mode, b)["ex_per_s_median"]
+        g = o * FLOP / 1e9 if mode == "train" else None
+        share = f"{g:.1f} ({100 * g / peak:.0f}% of {peak:.0f})" if g else ""
+        rows.append(f"| {t} | {label} | {o:,.0f} | {p:,.0f} | {o / p:.2f}x | {share} |")
+    o, p = get(ours, "infer", 1)["ms_per_step_median"], get(theirs, "infer", 1)["ms_per_step_median"]
+    rows.append(f"| {t} | batch-1 inference latency, ms | {o:.3f} | {p:.3f} | {p / o:.2f}x faster | |")
+open(f"{out}/speed.md", "w").write("\n".join(rows) + "\n")
+print("\n".join(rows))
+PY
