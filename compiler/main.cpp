@@ -320,19 +320,26 @@ int runBuild(const std::vector<std::string> &args) {
   if (!parseTarget(a.targetName, target, error))
     return usageError(error, "build ");
   auto start = std::chrono::steady_clock::now();
-  std::string pattern = (std::filesystem::temp_directory_path() / "lenetc-build-XXXXXX").string();
+  std::error_code tmpError;
+  std::filesystem::path tmp = std::filesystem::temp_directory_path(tmpError);
+  std::string pattern = ((tmpError ? std::filesystem::path("/tmp") : tmp) / "lenetc-build-XXXXXX").string();
   if (!mkdtemp(pattern.data())) {
     std::cerr << "lenetc: error: cannot create a temporary directory: " << std::strerror(errno) << "\n";
     return 1;
   }
   std::string dir = pattern;
+  struct RemoveOnExit {
+    std::string dir;
+    ~RemoveOnExit() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   int rc = compileInto(a.path, dir, target, model, false);
   if (rc == 0 && !linkTrainer(dir, model, a.output, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     rc = 1;
   }
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   if (rc == 0)
     std::cerr
         << "wrote " << a.output << " (" << model << ", target " << target.to_string() << ", "
@@ -376,18 +383,19 @@ int main(int argc, char **argv) {
       return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build)", "");
     return 0;
   }
-  if (first == "summary")
-    return runSummary(rest);
-  if (first == "graph")
-    return runGraph(rest);
-  if (first == "compile")
-    return runCompile(rest);
-  if (first == "build")
-    return runBuild(rest);
+  // Anything thrown past a command (file system, Halide) is one line and status 1.
   try {
+    if (first == "summary")
+      return runSummary(rest);
+    if (first == "graph")
+      return runGraph(rest);
+    if (first == "compile")
+      return runCompile(rest);
+    if (first == "build")
+      return runBuild(rest);
     return runEmit(args);
   } catch (const std::exception &e) {
-    std::cerr << "lenetc: internal error: " << e.what() << "\n";
+    std::cerr << "lenetc: error: " << e.what() << "\n";
     return 1;
   }
 }

@@ -562,9 +562,13 @@ bool Generator::callAttrs(const Expr &e, const std::vector<Signature> &sigs, con
       double v;
       if (!floatArg(b, p.name, v))
         return false;
-      if (v < 0 || (std::string(p.name) == "lr" && v <= 0))
-        return error(b.get(p.name)->loc, "'" + std::string(p.name) + "' must be " +
-                                             (std::string(p.name) == "lr" ? "positive" : "non-negative"));
+      std::string pname = p.name;
+      bool isRate = pname == "beta1" || pname == "beta2" || pname == "rho";
+      if (v < 0 || ((pname == "lr" || pname == "eps") && v <= 0) || (isRate && v >= 1))
+        return error(b.get(p.name)->loc, "'" + pname + "' must be " +
+                                             (isRate                            ? "in [0, 1)"
+                                              : pname == "lr" || pname == "eps" ? "positive"
+                                                                                : "non-negative"));
       attrs.append(p.name, builder_.getF64FloatAttr(v));
     } else if (p.kind == Kind::Bool) {
       bool v;
@@ -625,7 +629,7 @@ bool Generator::trainValue(const TrainSetting &t, NamedAttrList &attrs) {
     return word({"xavier_uniform", "lecun_uniform"}, "an initialiser");
   if (t.key == "normalize")
     return word({"unit", "lecun"}, "a normalisation");
-  static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch", "epochs",
+  static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch",    "epochs",
                                                 "init", "seed",      "val",         "normalize"};
   return error(t.loc, "unknown train setting '" + t.key + "'" + didYouMean(t.key, keys) +
                           " (settings: " + joinNames(keys) + ")");

@@ -43,8 +43,14 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<Low
       continue;
     for (const auto &[variantTarget, gpu] : variants) {
       LoweredPipeline p;
-      if (!lowerToHalide(func, p))
+      try {
+        if (!lowerToHalide(func, p))
+          return false;
+      } catch (const H::Error &e) {
+        func.emitError() << "internal error: Halide rejected the lowering of '" << func.getName()
+                         << "': " << e.what();
         return false;
+      }
       p.target = variantTarget;
       if (gpu)
         p.name += "_gpu";

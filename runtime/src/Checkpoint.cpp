@@ -137,6 +137,7 @@ void saveCheckpoint(const std::string &path, const ModelInfo &model, const Train
     w.u64(static_cast<uint64_t>(model.params[i].count));
   }
   w.str(s.data);
+  w.u64(static_cast<uint64_t>(s.batch));
   w.u64(static_cast<uint64_t>(s.epochsDone));
   for (const auto &p : s.params)
     w.floats(p);
@@ -230,6 +231,7 @@ TrainState loadCheckpoint(const std::string &path, const ModelInfo &model) {
                   std::to_string(model.params[i].count));
   }
   s.data = r.str();
+  s.batch = static_cast<int64_t>(r.u64());
   s.epochsDone = static_cast<int64_t>(r.u64());
   for (int i = 0; i < model.numParams; ++i) {
     s.params.push_back(r.floats());

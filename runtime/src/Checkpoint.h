@@ -22,6 +22,7 @@ struct EpochMetrics {
 struct TrainState {
   std::string model;
   std::string data;
+  int64_t batch = 0;
   int64_t epochsDone = 0;
   std::vector<std::vector<float>> params;
   std::string optimizer;

@@ -24,8 +24,9 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
   ++steps_;
   const OptimizerConfig &c = config_;
   const int k = slotsPerParam();
-  // Adam's bias corrections for this step.
-  const double c1 = 1 - std::pow(c.beta1, double(steps_)), c2 = 1 - std::pow(c.beta2, double(steps_));
+  // Keras' Adam: the bias corrections folded into the step size (its "epsilon hat" form).
+  const double adamLr =
+      lr * std::sqrt(1 - std::pow(c.beta2, double(steps_))) / (1 - std::pow(c.beta1, double(steps_)));
   for (size_t p = 0; p < params.size(); ++p) {
     std::vector<float> &w = params[p];
     const std::vector<float> &g0 = grads[p];
@@ -36,10 +37,10 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
       if (c.name == "adam") {
         s0[i] = float(c.beta1 * s0[i] + (1 - c.beta1) * g);
         s1[i] = float(c.beta2 * s1[i] + (1 - c.beta2) * g * g);
-        w[i] = float(w[i] - lr * (s0[i] / c1) / (std::sqrt(s1[i] / c2) + c.eps));
+        w[i] = float(w[i] - adamLr * s0[i] / (std::sqrt(double(s1[i])) + c.eps));
       } else if (c.name == "rmsprop") {
         s0[i] = float(c.rho * s0[i] + (1 - c.rho) * g * g);
-        double update = lr * g / (std::sqrt(double(s0[i])) + c.eps);
+        double update = lr * g / std::sqrt(double(s0[i]) + c.eps); // Keras: sqrt(ms + eps)
         if (s1) {
           s1[i] = float(c.momentum * s1[i] + update);
           update = s1[i];
@@ -59,11 +60,12 @@ void LrSchedule::endEpoch(int64_t epochsDone, double monitoredLoss) {
   if (config_.name == "step") {
     lr_ = base_ * std::pow(config_.gamma, double(epochsDone / config_.every));
   } else if (config_.name == "plateau") {
-    // Keras' ReduceLROnPlateau: after `patience` epochs without improvement, lr *= factor.
-    if (monitoredLoss < best) {
+    // Keras' ReduceLROnPlateau (min_delta 1e-4, no cooldown): after `patience` epochs
+    // without an improvement, lr *= factor.
+    if (monitoredLoss < best - 1e-4) {
       best = monitoredLoss;
       wait = 0;
-    } else if (++wait > config_.patience) {
+    } else if (++wait >= config_.patience) {
       lr_ = std::max(lr_ * config_.factor, config_.minLr);
       wait = 0;
     }

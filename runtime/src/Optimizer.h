@@ -1,6 +1,7 @@
 // Optimizers and learning-rate schedules, applied by the runtime to the gradients the
 // training-step pipeline returns. Semantics follow PyTorch's SGD (momentum, Nesterov) and
-// Keras' Adam and RMSprop; weight decay is an L2 term added to the gradient.
+// Keras' Adam (epsilon-hat form), RMSprop (sqrt(ms + eps)) and ReduceLROnPlateau; weight
+// decay is an L2 term added to the gradient.
 #pragma once
 
 #include <cstdint>

@@ -30,6 +30,15 @@ int64_t parseInt(const std::string &flag, const std::string &v, int64_t min) {
   return n;
 }
 
+// A number in [0, 1): a decay rate (Adam's betas, RMSprop's rho).
+double parseRate(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(d >= 0 && d < 1))
+    throw UsageError(flag + " needs a number in [0, 1), got '" + v + "'");
+  return d;
+}
+
 double parseFloat(const std::string &flag, const std::string &v, double min, bool strict) {
   char *end = nullptr;
   double d = std::strtod(v.c_str(), &end);
@@ -79,8 +88,9 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  --lr-schedule constant|step|plateau   (default: %s)\n"
       "  --step-every N, --step-gamma X        step: lr *= gamma every N epochs (default: %lld, %s)\n"
       "  --plateau-factor X, --plateau-patience N, --min-lr X\n"
-      "                          plateau: lr *= factor after N epochs without a better\n"
-      "                          validation (or training) loss (default: %s, %lld, %s)\n\n"
+      "                          plateau (Keras' ReduceLROnPlateau): lr *= factor after N\n"
+      "                          epochs without a validation (or training) loss better by\n"
+      "                          1e-4 (default: %s, %lld, %s)\n\n"
       "Output:\n"
       "  --checkpoint FILE       saved after every epoch, atomically (default: %s.ckpt)\n"
       "  --no-checkpoint         save none\n"
@@ -143,9 +153,9 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       {"--lr", [&](const std::string &v) { o.optimizer.lr = parseFloat("--lr", v, 0, true); }},
       {"--momentum",
        [&](const std::string &v) { o.optimizer.momentum = parseFloat("--momentum", v, 0, false); }},
-      {"--beta1", [&](const std::string &v) { o.optimizer.beta1 = parseFloat("--beta1", v, 0, false); }},
-      {"--beta2", [&](const std::string &v) { o.optimizer.beta2 = parseFloat("--beta2", v, 0, false); }},
-      {"--rho", [&](const std::string &v) { o.optimizer.rho = parseFloat("--rho", v, 0, false); }},
+      {"--beta1", [&](const std::string &v) { o.optimizer.beta1 = parseRate("--beta1", v); }},
+      {"--beta2", [&](const std::string &v) { o.optimizer.beta2 = parseRate("--beta2", v); }},
+      {"--rho", [&](const std::string &v) { o.optimizer.rho = parseRate("--rho", v); }},
       {"--eps", [&](const std::string &v) { o.optimizer.eps = parseFloat("--eps", v, 0, true); }},
       {"--weight-decay",
        [&](const std::string &v) { o.optimizer.weightDecay = parseFloat("--weight-decay", v, 0, false); }},
@@ -164,7 +174,10 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       {"--checkpoint", [&](const std::string &v) { o.checkpoint = v; }},
       {"--metrics", [&](const std::string &v) { o.metrics = v; }},
       {"--plot", [&](const std::string &v) { o.plot = v; }},
-      {"--threads", [&](const std::string &v) { o.threads = static_cast<int>(parseInt("--threads", v, 1)); }},
+      {"--threads",
+       [&](const std::string &v) {
+         o.threads = static_cast<int>(std::min<int64_t>(parseInt("--threads", v, 1), 1024));
+       }},
       {"--device",
        [&](const std::string &v) {
          o.device = parseWord("--device", v, {"auto", "cpu", "gpu"});

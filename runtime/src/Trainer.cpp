@@ -123,9 +123,12 @@ std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::str
 // Halide runtime errors go to stderr, or, while a GPU is being probed, into this string.
 std::string *capturedHalideErrors = nullptr;
 void reportHalideError(void *, const char *message) {
-  if (capturedHalideErrors)
-    *capturedHalideErrors += message;
-  else
+  if (capturedHalideErrors) {
+    std::string m = message;
+    while (!m.empty() && (m.back() == '\n' || m.back() == ' '))
+      m.pop_back();
+    *capturedHalideErrors += (capturedHalideErrors->empty() ? "" : "; ") + m;
+  } else
     std::fprintf(stderr, "halide: %s", message);
 }
 
@@ -320,9 +323,20 @@ int runTraining(const ModelInfo &m, const Options &o) {
 
   // --- data ---
   DataSplits data = loadData(o.data, m.classes);
-  s.data = data.name;
-  int64_t trainCount = data.train.count - std::min(o.val, data.train.count - 1);
-  int64_t valCount = data.train.count - trainCount;
+  if (!resumed) {
+    s.data = data.name;
+    s.batch = o.batch;
+  }
+  if (data.train.count == 0 || data.test.count == 0)
+    throw Error("the data set '" + data.name + "' has " + std::to_string(data.train.count) +
+                " training and " + std::to_string(data.test.count) +
+                " test examples; training needs some of each");
+  if (o.val >= data.train.count)
+    throw UsageError("--val " + std::to_string(o.val) +
+                     " would leave no training examples (the data set has " +
+                     std::to_string(data.train.count) + ")");
+  int64_t trainCount = data.train.count - o.val;
+  int64_t valCount = o.val;
   if (o.limitTrain > 0)
     trainCount = std::min(trainCount, o.limitTrain);
   int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
@@ -351,11 +365,19 @@ int runTraining(const ModelInfo &m, const Options &o) {
   {
     std::istringstream in(s.rng);
     in >> rng;
+    if (!in)
+      throw Error("checkpoint '" + o.checkpoint + "' is damaged (shuffling state)");
   }
   if (resumed) {
     if (s.optimizer != o.optimizer.name || s.optimizerSlots.size() != opt.slots().size())
       throw Error("checkpoint '" + o.checkpoint + "' was trained with " + s.optimizer +
                   "; resume with the same optimizer settings (--optimizer " + s.optimizer + ")");
+    for (size_t j = 0; j < s.optimizerSlots.size(); ++j)
+      if (s.optimizerSlots[j].size() != opt.slots()[j].size())
+        throw Error("checkpoint '" + o.checkpoint + "' is damaged (optimizer state sizes)");
+    if (s.data != data.name || s.batch != o.batch)
+      throw Error("checkpoint '" + o.checkpoint + "' was trained on " + s.data + " with batch " +
+                  std::to_string(s.batch) + "; resume with the same --data and --batch");
     opt.slots() = s.optimizerSlots;
     opt.setSteps(s.optimizerSteps);
     schedule.setLr(s.lr);
@@ -374,8 +396,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
 
   // --- buffers: one batch of inputs, the parameters and their gradients in place ---
   const int64_t size = exampleSize(m);
-  std::vector<float> xBatch(static_cast<size_t>(o.batch * size));
-  std::vector<int32_t> yBatch(static_cast<size_t>(o.batch));
+  const int64_t batchCap = std::min(o.batch, train.count);
+  std::vector<float> xBatch(static_cast<size_t>(batchCap * size));
+  std::vector<int32_t> yBatch(static_cast<size_t>(batchCap));
   std::vector<std::vector<float>> grads;
   std::vector<Buffer<float>> pb, gb;
   for (int i = 0; i < m.numParams; ++i) {
@@ -453,6 +476,20 @@ int runTraining(const ModelInfo &m, const Options &o) {
     Evaluation t = evaluate(m, pipes, s.params, test);
     em.testLoss = t.loss;
     em.testAcc = t.accuracy;
+    // The last steps of an epoch can overflow the parameters without the loss showing it
+    // yet: such a model is never saved over the last good checkpoint.
+    bool finite = std::isfinite(em.trainLoss) && std::isfinite(em.testLoss);
+    for (const auto &p : s.params)
+      for (float v : p)
+        finite = finite && std::isfinite(v);
+    if (!finite)
+      throw Error("training diverged: the parameters or the loss became NaN or infinite in epoch " +
+                      std::to_string(epoch) + " (learning rate " + formatNumber(schedule.lr()) + "); " +
+                      (s.epochsDone > 0 && !o.checkpoint.empty()
+                           ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " +
+                                 std::to_string(s.epochsDone) + "), is intact"
+                           : "no checkpoint was saved"),
+                  kExitDiverged);
     schedule.endEpoch(epoch, val.count ? em.valLoss : em.trainLoss);
     s.history.push_back(em);
 

@@ -117,7 +117,8 @@ TEST(Optimizer, AdamFirstStepsMatchTheFormula) {
     double g = 0.3 * t;
     m = 0.9 * m + 0.1 * g;
     v = 0.999 * v + 0.001 * g * g;
-    ref -= 0.01 * (m / (1 - std::pow(0.9, t))) / (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-7);
+    // Keras: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); w -= lr_t m / (sqrt(v) + eps)
+    ref -= 0.01 * std::sqrt(1 - std::pow(0.999, t)) / (1 - std::pow(0.9, t)) * m / (std::sqrt(v) + 1e-7);
     adam.step(w, one(float(g)), 0.01);
     EXPECT_NEAR(w[0][0], ref, 1e-6) << "step " << t;
   }
@@ -128,8 +129,8 @@ TEST(Optimizer, RmspropMatchesTheFormula) {
   c.name = "rmsprop";
   Optimizer rms(c, {1});
   auto w = one(1.0f);
-  rms.step(w, one(0.5f), 0.01); // s = 0.1 * 0.25 = 0.025
-  EXPECT_NEAR(w[0][0], 1 - 0.01 * 0.5 / (std::sqrt(0.025) + 1e-7), 1e-6);
+  rms.step(w, one(0.5f), 0.01);                                         // s = 0.1 * 0.25 = 0.025
+  EXPECT_NEAR(w[0][0], 1 - 0.01 * 0.5 / std::sqrt(0.025 + 1e-7), 1e-6); // Keras: sqrt(ms + eps)
 }
 
 TEST(LrSchedule, StepAndPlateau) {
@@ -151,10 +152,13 @@ TEST(LrSchedule, StepAndPlateau) {
   plateau.factor = 0.1;
   LrSchedule p(plateau, 1.0);
   p.endEpoch(1, 1.0); // best
-  p.endEpoch(2, 1.0); // no better: wait 1
   EXPECT_DOUBLE_EQ(p.lr(), 1.0);
-  p.endEpoch(3, 1.0); // wait 2 > patience
+  p.endEpoch(2, 1.0); // no better: wait 1 >= patience (Keras)
   EXPECT_DOUBLE_EQ(p.lr(), 0.1);
+  p.endEpoch(3, 0.5); // better: no change
+  EXPECT_DOUBLE_EQ(p.lr(), 0.1);
+  p.endEpoch(4, 0.49995); // better by less than min_delta 1e-4: not an improvement
+  EXPECT_NEAR(p.lr(), 0.01, 1e-12);
 }
 
 // --- checkpoints --------------------------------------------------------------------
