@@ -43,6 +43,16 @@ bool linkTrainer(const std::string &dir, const std::string &model, const std::st
   for (const char *gpu : {"_train_step_gpu.a", "_infer_gpu.a"})
     if (access((dir + "/" + model + gpu).c_str(), R_OK) == 0)
       args.push_back(dir + "/" + model + gpu);
+  // Flags the runtime library was built with that linking needs (a sanitizer build's).
+  std::string extra = LENETC_TRAINER_FLAGS;
+  for (size_t at = 0; at < extra.size();) {
+    size_t end = extra.find(' ', at);
+    if (end == std::string::npos)
+      end = extra.size();
+    if (end > at)
+      args.push_back(extra.substr(at, end - at));
+    at = end + 1;
+  }
   for (const char *lib : {"_runtime.a"})
     args.push_back(dir + "/" + model + lib);
   for (const char *flag : {"-lpng", "-lz", "-lpthread", "-ldl", "-o"})
