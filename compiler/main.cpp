@@ -249,11 +249,12 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
 // The options `compile` and `build` share: MODEL, -o, --target.
 struct OutputArgs {
   std::string path, output, targetName = "host";
+  Halide::Target target;
 };
 
 // Returns -1 when parsing went through, else the exit status (help printed: 0; error: 2).
 int parseOutputArgs(const std::vector<std::string> &args, const char *command, void (*help)(std::ostream &),
-                    OutputArgs &out) {
+                    const char *outputWhat, OutputArgs &out) {
   std::string usage = std::string(command) + " ";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -279,22 +280,22 @@ int parseOutputArgs(const std::vector<std::string> &args, const char *command, v
   }
   if (out.path.empty())
     return usageError(std::string(command) + " needs a model file", usage.c_str());
+  if (out.output.empty())
+    return usageError(std::string(command) + " needs " + outputWhat, usage.c_str());
+  std::string error;
+  if (!parseTarget(out.targetName, out.target, error))
+    return usageError(error, usage.c_str());
   return -1;
 }
 
 int runCompile(const std::vector<std::string> &args) {
   OutputArgs a;
-  if (int rc = parseOutputArgs(args, "compile", printCompileHelp, a); rc >= 0)
+  if (int rc = parseOutputArgs(args, "compile", printCompileHelp, "an output directory: -o DIR", a); rc >= 0)
     return rc;
-  if (a.output.empty())
-    return usageError("compile needs an output directory: -o DIR", "compile ");
-  Halide::Target target;
-  std::string error, model;
-  if (!parseTarget(a.targetName, target, error))
-    return usageError(error, "compile ");
+  std::string model;
   std::error_code ec;
   std::filesystem::create_directories(a.output, ec);
-  return compileInto(a.path, a.output, target, model, true);
+  return compileInto(a.path, a.output, a.target, model, true);
 }
 
 void printBuildHelp(std::ostream &os) {
@@ -311,14 +312,10 @@ void printBuildHelp(std::ostream &os) {
 
 int runBuild(const std::vector<std::string> &args) {
   OutputArgs a;
-  if (int rc = parseOutputArgs(args, "build", printBuildHelp, a); rc >= 0)
+  if (int rc = parseOutputArgs(args, "build", printBuildHelp, "an output program: -o PROGRAM", a); rc >= 0)
     return rc;
-  if (a.output.empty())
-    return usageError("build needs an output program: -o PROGRAM", "build ");
-  Halide::Target target;
+  const Halide::Target &target = a.target;
   std::string error, model;
-  if (!parseTarget(a.targetName, target, error))
-    return usageError(error, "build ");
   auto start = std::chrono::steady_clock::now();
   std::error_code tmpError;
   std::filesystem::path tmp = std::filesystem::temp_directory_path(tmpError);
