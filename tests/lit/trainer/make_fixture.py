@@ -8,8 +8,9 @@ copies. Usage: make_fixture.py OUT_DIR [TRAIN TEST]
   OUT_DIR/badlabels/     a label of 12
   OUT_DIR/badgzip/       the image file's gzip stream damaged
   OUT_DIR/first.pgm      the first test image, as a binary PGM
+  OUT_DIR/first.png      the same image as an 8-bit RGB PNG
 """
-import gzip, os, shutil, struct, sys
+import gzip, os, shutil, struct, sys, zlib
 
 SRC = "/usr/share/datasets/fashion-mnist"
 
@@ -61,8 +62,21 @@ def main():
     for i in range(len(data) // 2, len(data) // 2 + 64):
         data[i] ^= 0x5A
     open(path, "wb").write(bytes(data))
+    pixels = test_i[16:16 + 784]
     with open(os.path.join(out, "first.pgm"), "wb") as f:
-        f.write(b"P5\n28 28\n255\n" + test_i[16:16 + 784])
+        f.write(b"P5\n28 28\n255\n" + pixels)
+    write_png(os.path.join(out, "first.png"), pixels, 28, 28)
+
+
+def write_png(path, gray, width, height):
+    """An RGB PNG of a gray image (libpng reads it back to gray)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\0" + bytes(v for p in gray[r * width:(r + 1) * width] for v in (p, p, p))
+                    for r in range(height))
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+                + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 if __name__ == "__main__":
