@@ -56,8 +56,11 @@ struct Series {
 };
 
 // One panel: axes, grid, ticks, a line per series, a legend.
+// The legend sits where the curves are not: top right for a falling loss, bottom right for
+// a rising accuracy.
 void panel(std::ostringstream &os, double x0, double y0, double w, double h, const std::string &title,
            const std::vector<Series> &series, int64_t epochs, bool unitRange) {
+  const double lx = x0 + w - 110, ly = unitRange ? y0 + h - 56 : y0;
   double lo = unitRange ? 0 : 1e300, hi = unitRange ? 1 : -1e300;
   if (!unitRange)
     for (const auto &s : series)
@@ -103,9 +106,9 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h, con
     if (points.empty())
       continue;
     os << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='" << points << "'/>\n";
-    os << "<line x1='" << x0 + 10 << "' x2='" << x0 + 30 << "' y1='" << y0 + 14 + 16 * legend << "' y2='"
-       << y0 + 14 + 16 * legend << "' stroke='" << s.color << "' stroke-width='2'/><text x='" << x0 + 36
-       << "' y='" << y0 + 18 + 16 * legend << "' font-size='12'>" << s.label << "</text>\n";
+    os << "<line x1='" << lx + 10 << "' x2='" << lx + 30 << "' y1='" << ly + 14 + 16 * legend << "' y2='"
+       << ly + 14 + 16 * legend << "' stroke='" << s.color << "' stroke-width='2'/><text x='" << lx + 36
+       << "' y='" << ly + 18 + 16 * legend << "' font-size='12'>" << s.label << "</text>\n";
     ++legend;
   }
 }
