@@ -13,5 +13,9 @@ mkdir -p build-fuzz/corpus build-fuzz/crashers
 cp models/*.nn tests/fuzz/regressions/* build-fuzz/corpus/ 2>/dev/null || true
 export ASAN_OPTIONS=detect_leaks=1
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp"
-exec build-fuzz/tests/fuzz/lenetc_fuzz_frontend build-fuzz/corpus -artifact_prefix=build-fuzz/crashers/ \
-  -dict=tests/fuzz/nn.dict -max_len=4096 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 "${@:--runs=10000000}"
+# In build-fuzz/: with -jobs, libFuzzer writes its fuzz-N.log files in the current directory.
+root=$PWD
+cd build-fuzz
+exec tests/fuzz/lenetc_fuzz_frontend corpus -artifact_prefix=crashers/ \
+  -dict="$root/tests/fuzz/nn.dict" -max_len=4096 -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
+  "${@:--runs=10000000}"
