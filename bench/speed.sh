@@ -24,7 +24,7 @@ out, blas = sys.argv[1], sys.argv[2]
 FLOP = 2.26e6  # LeNet-5 training step per example (../shared/reference/README.md)
 rows = ["# Speed: generated LeNet-5 trainer vs PyTorch (same machine, same run)", "",
         f"PyTorch BLAS: {blas or 'unknown'}. Training includes forward, backward and the SGD update.", "",
-        "| threads | measure | lenetc | PyTorch | ratio | lenetc GFLOP/s (% of FMA peak) |", "|---|---|---|---|---|---|"]
+        "| threads | measure | lenetc | PyTorch | lenetc speed / PyTorch speed | lenetc GFLOP/s (% of FMA peak) |", "|---|---|---|---|---|---|"]
 for t in (1, 2):
     peak = json.load(open(f"{out}/peak-{t}.json"))["gflops"]
     ours = [json.loads(l) for l in open(f"{out}/lenetc-{t}.jsonl")]
@@ -38,7 +38,7 @@ for t in (1, 2):
         share = f"{g:.1f} ({100 * g / peak:.0f}% of {peak:.0f})" if g else ""
         rows.append(f"| {t} | {label} | {o:,.0f} | {p:,.0f} | {o / p:.2f}x | {share} |")
     o, p = get(ours, "infer", 1)["ms_per_step_median"], get(theirs, "infer", 1)["ms_per_step_median"]
-    rows.append(f"| {t} | batch-1 inference latency, ms | {o:.3f} | {p:.3f} | {p / o:.2f}x faster | |")
+    rows.append(f"| {t} | batch-1 inference latency, ms | {o:.3f} | {p:.3f} | {p / o:.2f}x | |")
 open(f"{out}/speed.md", "w").write("\n".join(rows) + "\n")
 print("\n".join(rows))
 PY
