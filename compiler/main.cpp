@@ -8,6 +8,8 @@
 // 2 the command line is wrong.
 #include "dialect/MLIRGen.h"
 #include "halide/Emit.h"
+#include "halide/Schedule.h"
+#include "tune/Measure.h"
 #include "tools/Compile.h"
 #include "tools/Glue.h"
 #include "tools/Graph.h"
@@ -17,11 +19,13 @@
 #include "llvm/Support/raw_os_ostream.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -43,14 +47,19 @@ void printMainHelp(std::ostream &os) {
         "  lenetc build MODEL.nn -o PROGRAM    compile the model into a standalone trainer\n"
         "  lenetc compile MODEL.nn -o DIR      compile the training step and inference pipelines\n"
         "                                      ahead of time (static libraries and headers)\n"
+        "  lenetc time MODEL.nn                time the scheduled pipelines on this machine\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
         "\n"
         "Options:\n"
         "  --emit=ast      the syntax tree, as parsed\n"
         "  --emit=mlir     the lenet dialect after shape inference and verification\n"
         "  --emit=mlir-grad  with the training step (backward graph) and inference functions\n"
-        "  --emit=halide   the Halide loop nests of both pipelines (default schedule)\n"
+        "  --emit=halide   the Halide loop nests of both pipelines, as scheduled\n"
+        "  --emit=schedule the Funcs a schedule file may name, with their variables\n"
         "  --target=T      the Halide target for --emit=halide (default: host)\n"
+        "  --schedule=FILE  a schedule file for --emit=halide (default: the matching one in\n"
+        "                  schedules/, else the default schedule)\n"
+        "  --default-schedule  ignore tuned schedules\n"
         "  -h, --help      show help\n"
         "  --version       show the version\n"
         "\n"
@@ -90,7 +99,9 @@ int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
 
 int runEmit(const std::vector<std::string> &args) {
   std::string emit = "mlir", path, targetName = "host";
-  for (const auto &a : args) {
+  ScheduleOptions schedules{{}, defaultScheduleDirectory(), false, &std::cerr};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
     if (isHelp(a)) {
       printMainHelp(std::cout);
       return 0;
@@ -99,6 +110,12 @@ int runEmit(const std::vector<std::string> &args) {
       emit = a.substr(7);
     } else if (a.rfind("--target=", 0) == 0) {
       targetName = a.substr(9);
+    } else if (a == "--schedule" || a.rfind("--schedule=", 0) == 0) {
+      if (a == "--schedule" && i + 1 >= args.size())
+        return usageError("--schedule needs a file", "");
+      schedules.files.push_back(a == "--schedule" ? args[++i] : a.substr(11));
+    } else if (a == "--default-schedule") {
+      schedules.defaultOnly = true;
     } else if (a == "--emit") {
       return usageError("--emit needs a value: --emit=ast, --emit=mlir or --emit=mlir-grad", "");
     } else if (!a.empty() && a[0] == '-') {
@@ -114,10 +131,10 @@ int runEmit(const std::vector<std::string> &args) {
     stage = Stage::AST;
   else if (emit == "mlir")
     stage = Stage::MLIR;
-  else if (emit == "mlir-grad" || emit == "halide")
+  else if (emit == "mlir-grad" || emit == "halide" || emit == "schedule")
     stage = Stage::MLIRGrad;
   else
-    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir, mlir-grad, halide)", "");
+    return usageError("unknown stage '" + emit + "' for --emit (stages: ast, mlir, mlir-grad, halide, schedule)", "");
   Halide::Target target;
   std::string error;
   if (!parseTarget(targetName, target, error))
@@ -129,9 +146,21 @@ int runEmit(const std::vector<std::string> &args) {
     return rc;
   if (emit == "ast") {
     dumpAST(c.ast(), std::cout);
+  } else if (emit == "schedule") {
+    std::vector<LoweredPipeline> pipelines;
+    schedules.defaultOnly = schedules.unscheduled = true;
+    schedules.messages = nullptr;
+    if (!lowerModule(c.module(), target, schedules, pipelines))
+      return 1;
+    std::cout << "# The Funcs a schedule for '" << modelNameOf(c.module()) << "' may name (docs/schedules.md)\n";
+    for (const auto &p : pipelines)
+      if (p.name.size() < 4 || p.name.compare(p.name.size() - 4, 4, "_gpu") != 0) {
+        std::cout << "\n";
+        printScheduleSkeleton(p, std::cout);
+      }
   } else if (emit == "halide") {
     std::vector<LoweredPipeline> pipelines;
-    if (!lowerModule(c.module(), target, pipelines))
+    if (!lowerModule(c.module(), target, schedules, pipelines))
       return 1;
     for (const auto &p : pipelines)
       if (!printStmt(p, target, std::cout, error)) {
@@ -207,9 +236,10 @@ int runGraph(const std::vector<std::string> &args) {
 }
 
 void printCompileHelp(std::ostream &os) {
-  os << "Usage: lenetc compile MODEL.nn -o DIR [--target T]\n\n"
+  os << "Usage: lenetc compile MODEL.nn -o DIR [--target T] [--schedule FILE]\n\n"
         "Derives the training step, lowers it and the inference function to Halide with the\n"
-        "default CPU schedule, and compiles both ahead of time into DIR:\n"
+        "schedule that matches the model and target (schedules/<model>.<target class>.sched,\n"
+        "else the default schedule), and compiles both ahead of time into DIR:\n"
         "  <model>_train_step.a/.h   x, labels, parameters -> loss, correct count, gradients\n"
         "  <model>_infer.a/.h        x, parameters -> class probabilities\n"
         "  <model>_runtime.a         the Halide runtime they share\n"
@@ -217,18 +247,22 @@ void printCompileHelp(std::ostream &os) {
         "Nothing of Halide's compiler or LLVM is needed to link or run them.\n\n"
         "Options:\n"
         "  -o, --output DIR   where to write the libraries (required)\n"
-        "  --target T         a Halide target (default: host, this machine's CPU)\n";
+        "  --target T         a Halide target (default: host, this machine's CPU)\n"
+        "  --schedule FILE    a schedule file (docs/schedules.md); given twice, one for the CPU\n"
+        "                     and one for the GPU variant. Default: the matching file in\n"
+        "                     " << defaultScheduleDirectory() << "\n"
+        "  --default-schedule ignore tuned schedules: use the default schedule\n";
 }
 
 // Compiles the model at `path` into `dir`: both pipelines, their runtime, the glue and the
 // trainer's main(). Returns the exit status; `model` gets the model's name.
 int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
-                std::string &model, bool log) {
+                const ScheduleOptions &schedules, std::string &model, bool log) {
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
     return rc;
   std::vector<LoweredPipeline> pipelines;
-  if (!lowerModule(c.module(), target, pipelines))
+  if (!lowerModule(c.module(), target, schedules, pipelines))
     return 1;
   model = c.ast().name;
   std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
@@ -250,11 +284,15 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
 struct OutputArgs {
   std::string path, output, targetName = "host";
   Halide::Target target;
+  ScheduleOptions schedules{{}, defaultScheduleDirectory(), false, &std::cerr};
 };
 
 // Returns -1 when parsing went through, else the exit status (help printed: 0; error: 2).
+// `extra` takes a command's own options: it returns false when args[i] is not one, and
+// sets `error` when it is one with a bad value. A null `outputWhat`: -o is optional.
+using ExtraOptions = std::function<bool(const std::vector<std::string> &args, size_t &i, std::string &error)>;
 int parseOutputArgs(const std::vector<std::string> &args, const char *command, void (*help)(std::ostream &),
-                    const char *outputWhat, OutputArgs &out) {
+                    const char *outputWhat, OutputArgs &out, const ExtraOptions &extra = {}) {
   std::string usage = std::string(command) + " ";
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
@@ -266,6 +304,17 @@ int parseOutputArgs(const std::vector<std::string> &args, const char *command, v
       if (i + 1 >= args.size())
         return usageError(a + " needs a value", usage.c_str());
       (a == "--target" ? out.targetName : out.output) = args[++i];
+    } else if (a == "--schedule") {
+      if (i + 1 >= args.size())
+        return usageError("--schedule needs a file", usage.c_str());
+      out.schedules.files.push_back(args[++i]);
+    } else if (a.rfind("--schedule=", 0) == 0) {
+      out.schedules.files.push_back(a.substr(11));
+    } else if (a == "--default-schedule") {
+      out.schedules.defaultOnly = true;
+    } else if (std::string error; extra && extra(args, i, error)) {
+      if (!error.empty())
+        return usageError(error, usage.c_str());
     } else if (a.rfind("--target=", 0) == 0) {
       out.targetName = a.substr(9);
     } else if (a.rfind("--output=", 0) == 0) {
@@ -280,7 +329,7 @@ int parseOutputArgs(const std::vector<std::string> &args, const char *command, v
   }
   if (out.path.empty())
     return usageError(std::string(command) + " needs a model file", usage.c_str());
-  if (out.output.empty())
+  if (out.output.empty() && outputWhat)
     return usageError(std::string(command) + " needs " + outputWhat, usage.c_str());
   std::string error;
   if (!parseTarget(out.targetName, out.target, error))
@@ -295,11 +344,11 @@ int runCompile(const std::vector<std::string> &args) {
   std::string model;
   std::error_code ec;
   std::filesystem::create_directories(a.output, ec);
-  return compileInto(a.path, a.output, a.target, model, true);
+  return compileInto(a.path, a.output, a.target, a.schedules, model, true);
 }
 
 void printBuildHelp(std::ostream &os) {
-  os << "Usage: lenetc build MODEL.nn -o PROGRAM [--target T]\n\n"
+  os << "Usage: lenetc build MODEL.nn -o PROGRAM [--target T] [--schedule FILE]\n\n"
         "Compiles the model (as 'lenetc compile') and links it with the lenetc runtime into one\n"
         "standalone training executable, using the system C++ compiler ($CXX, or c++). The\n"
         "program needs neither Halide's compiler, LLVM nor MLIR to run:\n"
@@ -307,7 +356,11 @@ void printBuildHelp(std::ostream &os) {
         "  ./PROGRAM             train on the model's data set\n\n"
         "Options:\n"
         "  -o, --output PROGRAM  the executable to write (required)\n"
-        "  --target T            a Halide target (default: host, this machine's CPU)\n";
+        "  --target T            a Halide target (default: host, this machine's CPU)\n"
+        "  --schedule FILE       a schedule file (docs/schedules.md); given twice, one for the CPU\n"
+        "                        and one for the GPU variant. Default: the matching file in\n"
+        "                        " << defaultScheduleDirectory() << "\n"
+        "  --default-schedule    ignore tuned schedules: use the default schedule\n";
 }
 
 int runBuild(const std::vector<std::string> &args) {
@@ -332,7 +385,7 @@ int runBuild(const std::vector<std::string> &args) {
       std::filesystem::remove_all(dir, ec);
     }
   } cleanup{dir};
-  int rc = compileInto(a.path, dir, target, model, false);
+  int rc = compileInto(a.path, dir, target, a.schedules, model, false);
   if (rc == 0 && !linkTrainer(dir, model, a.output, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     rc = 1;
@@ -343,6 +396,77 @@ int runBuild(const std::vector<std::string> &args) {
         << std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - start).count()
         << " s)\n";
   return rc;
+}
+
+void printTimeHelp(std::ostream &os) {
+  os << "Usage: lenetc time MODEL.nn [--target T] [--schedule FILE] [--batch N] [--threads N]\n\n"
+        "Times the model's training step and inference on this machine as lenetc build would\n"
+        "schedule them (JIT-compiled, random inputs): the median and fastest of repeated calls.\n\n"
+        "Options:\n"
+        "  --target T          a Halide CPU target (default: host)\n"
+        "  --schedule FILE     time this schedule (default: the matching one in schedules/)\n"
+        "  --default-schedule  time the default schedule\n"
+        "  --batch N           examples per call (default: 256)\n"
+        "  --threads N         Halide worker threads (default: all cores)\n"
+        "  --samples N         timed calls per pipeline (default: 20)\n"
+        "  --profile           print Halide's per-Func profile of each pipeline\n";
+}
+
+// A positive integer option value, or an error message.
+bool positiveOption(const std::vector<std::string> &args, size_t &i, const std::string &name, int &out,
+                    std::string &error) {
+  if (args[i] != name)
+    return false;
+  if (i + 1 >= args.size()) {
+    error = name + " needs a value";
+    return true;
+  }
+  const std::string &v = args[++i];
+  char *end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < 1 || n > 1000000)
+    error = name + " needs a positive integer, not '" + v + "'";
+  else
+    out = static_cast<int>(n);
+  return true;
+}
+
+int runTime(const std::vector<std::string> &args) {
+  OutputArgs a;
+  int batch = 256, threads = 0, samples = 20;
+  bool profile = false;
+  auto extra = [&](const std::vector<std::string> &as, size_t &i, std::string &error) {
+    if (as[i] == "--profile")
+      return profile = true;
+    return positiveOption(as, i, "--batch", batch, error) || positiveOption(as, i, "--threads", threads, error) ||
+           positiveOption(as, i, "--samples", samples, error);
+  };
+  if (int rc = parseOutputArgs(args, "time", printTimeHelp, nullptr, a, extra); rc >= 0)
+    return rc;
+  if (a.target.has_gpu_feature())
+    return usageError("time runs on the CPU: give a CPU target", "time ");
+  if (threads > 0)
+    setJitThreads(threads);
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, a.path, Stage::MLIRGrad))
+    return rc;
+  Halide::Target target = profile ? a.target.with_feature(Halide::Target::Profile) : a.target;
+  std::vector<LoweredPipeline> pipelines;
+  if (!lowerModule(c.module(), target, a.schedules, pipelines))
+    return 1;
+  for (auto &p : pipelines) {
+    Timing t;
+    std::string error;
+    if (!timePipeline(p, batch, samples, t, error)) {
+      std::cerr << "lenetc: error: " << p.name << ": " << error << "\n";
+      return 1;
+    }
+    std::printf("%-24s batch %d: median %.3f ms, fastest %.3f ms (%d calls; %.0f examples/s; compiled in %.1f s)\n",
+                p.name.c_str(), batch, t.medianMs, t.minMs, t.samples, batch * 1000.0 / t.medianMs,
+                t.compileSeconds);
+    std::fflush(stdout);
+  }
+  return 0;
 }
 
 } // namespace
@@ -376,8 +500,10 @@ int main(int argc, char **argv) {
       printCompileHelp(std::cout);
     else if (rest[0] == "build")
       printBuildHelp(std::cout);
+    else if (rest[0] == "time")
+      printTimeHelp(std::cout);
     else
-      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build)", "");
+      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build, time)", "");
     return 0;
   }
   // Anything thrown past a command (file system, Halide) is one line and status 1.
@@ -390,6 +516,8 @@ int main(int argc, char **argv) {
       return runCompile(rest);
     if (first == "build")
       return runBuild(rest);
+    if (first == "time")
+      return runTime(rest);
     return runEmit(args);
   } catch (const std::exception &e) {
     std::cerr << "lenetc: error: " << e.what() << "\n";

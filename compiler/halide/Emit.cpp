@@ -1,6 +1,11 @@
 #include "halide/Emit.h"
 
+#include "halide/Schedule.h"
+
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,12 +36,99 @@ H::Target hostPart(H::Target t) {
 }
 } // namespace
 
-bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<LoweredPipeline> &out) {
+std::string defaultScheduleDirectory() { return LENETC_SCHEDULE_DIR; }
+
+std::string modelNameOf(mlir::ModuleOp module) {
+  for (auto func : module.getOps<mlir::FuncOp>()) {
+    llvm::StringRef name = func.getName();
+    if (name.endswith("_train_step"))
+      return name.drop_back(strlen("_train_step")).str();
+  }
+  return "";
+}
+
+namespace {
+// A schedule file read and parsed, with the diagnostics engine that reports at its lines.
+struct LoadedSchedule {
+  SourceFile source{"", ""};
+  std::unique_ptr<DiagnosticEngine> diag;
+  ScheduleFile parsed;
+};
+
+bool isGpuClass(const std::string &c) { return c == "cuda" || c == "opencl" || c == "metal"; }
+
+// Reads and parses `path`; false (reported) when it is missing or malformed.
+bool loadSchedule(const std::string &path, std::ostream *messages, LoadedSchedule &out) {
+  std::string error;
+  if (!SourceFile::read(path, out.source, error)) {
+    out.source = SourceFile(path, "");
+    out.diag = std::make_unique<DiagnosticEngine>(out.source, messages);
+    out.diag->error({}, error);
+    return false;
+  }
+  out.diag = std::make_unique<DiagnosticEngine>(out.source, messages);
+  return parseSchedule(out.source, *out.diag, out.parsed);
+}
+} // namespace
+
+bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleOptions &options,
+                 std::vector<LoweredPipeline> &out) {
+  const std::string model = modelNameOf(module);
   // A GPU build carries CPU kernels too (the trainer falls back to them without a GPU): each
   // function is lowered twice, `<name>` for the host and `<name>_gpu` for the GPU.
   std::vector<std::pair<H::Target, bool>> variants = {{hostPart(target), false}};
   if (target.has_gpu_feature())
     variants.push_back({target, true});
+
+  // Each variant's schedule file: given by the user, else found by name, else none.
+  std::vector<std::unique_ptr<LoadedSchedule>> given;
+  for (const auto &path : options.files) {
+    auto s = std::make_unique<LoadedSchedule>();
+    if (!loadSchedule(path, options.messages, *s))
+      return false;
+    given.push_back(std::move(s));
+  }
+  std::map<bool, LoadedSchedule *> chosen;
+  std::vector<std::unique_ptr<LoadedSchedule>> found;
+  for (const auto &[variantTarget, gpu] : variants) {
+    std::string cls = scheduleTargetClass(variantTarget, gpu);
+    LoadedSchedule *s = nullptr;
+    for (auto &g : given)
+      if (isGpuClass(g->parsed.header.at("target")) == gpu) {
+        if (s) {
+          s->diag->error({}, "two schedules given for the " + std::string(gpu ? "GPU" : "CPU") + " variant: '" +
+                                 s->source.path() + "' and '" + g->source.path() + "'");
+          return false;
+        }
+        s = g.get();
+      }
+    std::string lookedFor;
+    if (!s && !options.defaultOnly && !options.directory.empty() && !cls.empty()) {
+      lookedFor = (std::filesystem::path(options.directory) / (model + "." + cls + ".sched")).string();
+      if (std::filesystem::exists(lookedFor)) {
+        auto f = std::make_unique<LoadedSchedule>();
+        if (!loadSchedule(lookedFor, options.messages, *f))
+          return false;
+        s = f.get();
+        found.push_back(std::move(f));
+      }
+    }
+    if (s) {
+      if (!checkScheduleHeader(s->parsed, model, cls, *s->diag))
+        return false;
+      if (options.messages)
+        *options.messages << "lenetc: " << (gpu ? "GPU" : "CPU") << " schedule " << s->source.path()
+                          << " (tuned on " << s->parsed.header.at("machine") << ", "
+                          << s->parsed.header.at("date") << ")\n";
+    } else if (options.messages && !options.defaultOnly && options.files.empty()) {
+      *options.messages << "lenetc: note: no tuned " << (gpu ? "GPU" : "CPU") << " schedule for '" << model
+                        << "' on " << (cls.empty() ? variantTarget.to_string() : cls)
+                        << (lookedFor.empty() ? "" : " (" + lookedFor + " does not exist)")
+                        << ": using the default schedule\n";
+    }
+    chosen[gpu] = s;
+  }
+
   for (auto func : module.getOps<mlir::FuncOp>()) {
     llvm::StringRef name = func.getName();
     if (!name.endswith("_train_step") && !name.endswith("_infer"))
@@ -54,15 +146,27 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, std::vector<Low
       p.target = variantTarget;
       if (gpu)
         p.name += "_gpu";
-      try {
-        if (gpu)
-          applyDefaultGpuSchedule(p, variantTarget);
-        else
-          applyDefaultSchedule(p, variantTarget);
-      } catch (const H::Error &e) {
-        func.emitError() << "internal error: Halide rejected the schedule of '" << p.name
-                         << "': " << e.what();
-        return false;
+      LoadedSchedule *s = chosen[gpu];
+      std::string key = pipelineKey(p.name);
+      if (options.unscheduled) {
+        // as lowered
+      } else if (s && s->parsed.pipelines.count(key)) {
+        if (!applySchedule(s->parsed, key, p, *s->diag))
+          return false;
+      } else {
+        if (s && options.messages)
+          *options.messages << "lenetc: note: " << s->source.path() << " has no [" << key
+                            << "] section: the default schedule is used for " << p.name << "\n";
+        try {
+          if (gpu)
+            applyDefaultGpuSchedule(p, variantTarget);
+          else
+            applyDefaultSchedule(p, variantTarget);
+        } catch (const H::Error &e) {
+          func.emitError() << "internal error: Halide rejected the schedule of '" << p.name
+                           << "': " << e.what();
+          return false;
+        }
       }
       out.push_back(std::move(p));
     }

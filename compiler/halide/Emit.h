@@ -16,8 +16,32 @@ namespace lenetc {
 // False, with `error` set, for a string Halide 14 does not know.
 bool parseTarget(const std::string &text, Halide::Target &target, std::string &error);
 
-// Lowers the training step and the inference function and applies the default schedule.
-bool lowerModule(mlir::ModuleOp module, const Halide::Target &target, std::vector<LoweredPipeline> &out);
+// Where the schedules come from (docs/schedules.md).
+struct ScheduleOptions {
+  // Schedule files given by the user (--schedule FILE): each applies to the variant its
+  // `target` names (a GPU API: the GPU variant; otherwise the CPU one).
+  std::vector<std::string> files;
+  // Where schedules/<model>.<target class>.sched are looked for ("": nowhere).
+  std::string directory;
+  // Ignore tuned schedules: every pipeline gets the default schedule.
+  bool defaultOnly = false;
+  // Leave the pipelines unscheduled (lenetc --emit=schedule lists their Funcs).
+  bool unscheduled = false;
+  // Notices (which schedule is used, fallbacks) and schedule diagnostics; null: silent.
+  std::ostream *messages = nullptr;
+};
+
+// The directory of the checked-in schedules (this source tree's schedules/).
+std::string defaultScheduleDirectory();
+
+// Lowers the training step and the inference function and schedules them: with the
+// schedule file that matches the model and target, else the default schedule (with a
+// notice). False on an error (reported at the op, or at the schedule file's line).
+bool lowerModule(mlir::ModuleOp module, const Halide::Target &target, const ScheduleOptions &schedules,
+                 std::vector<LoweredPipeline> &out);
+
+// The model's name, from its functions (@lenet5_train_step -> lenet5).
+std::string modelNameOf(mlir::ModuleOp module);
 
 // The loop nest Halide lowers `p` to, as text.
 bool printStmt(const LoweredPipeline &p, const Halide::Target &target, std::ostream &os, std::string &error);

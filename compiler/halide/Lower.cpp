@@ -28,6 +28,16 @@ std::vector<int64_t> shapeOf(Value v) {
 // Halide's dimension d of a tensor with `shape` (the dialect's order, outermost first).
 int64_t halideExtent(const std::vector<int64_t> &shape, int d) { return shape[shape.size() - 1 - d]; }
 
+// All of a shape's Halide extents, -1 for the dynamic batch.
+std::vector<int> halideExtents(const std::vector<int64_t> &shape) {
+  std::vector<int> out;
+  for (int d = 0; d < static_cast<int>(shape.size()); ++d) {
+    int64_t e = halideExtent(shape, d);
+    out.push_back(ShapedType::isDynamic(e) ? -1 : static_cast<int>(e));
+  }
+  return out;
+}
+
 // Constrains a buffer's static dimensions (all but a leading dynamic batch) to min 0 and
 // their extents; the batch dimension starts at 0 too.
 template <typename Dims> void constrainDims(Dims dimOf, const std::vector<int64_t> &shape) {
@@ -91,6 +101,7 @@ H::ImageParam Lowering::addInput(H::Type type, Value v, const std::string &name)
   constrainDims([&](int d) { return p.dim(d); }, shape);
   out_.inputs.push_back(p);
   out_.inputNames.push_back(name);
+  out_.inputExtents.push_back(halideExtents(shape));
   set(v, p);
   return p;
 }
@@ -199,6 +210,8 @@ void Lowering::registerHelpers(const std::string &name, H::Func f) {
     // CPU and the GPU variant): the helper is the same helper.
     if (size_t dollar = what.find('$'); dollar != std::string::npos)
       what.resize(dollar);
+    if (what == "w_im" || what == "b_im" || what == "coef_im")
+      continue; // a parameter's ImageParam, not a Func of the algorithm
     for (size_t at; (at = what.find("__")) != std::string::npos;)
       what.replace(at, 2, ".");
     out_.funcs.emplace(name + "." + what, H::Func(function));
@@ -231,6 +244,7 @@ bool Lowering::run(FuncOp func) {
     out_.outputs.push_back(f);
     out_.outputNames.push_back(def ? opName(def).str() : "input");
     auto shape = shapeOf(v);
+    out_.outputExtents.push_back(halideExtents(shape));
     constrainDims([&](int d) { return f.output_buffer().dim(d); }, shape);
   }
   return true;

@@ -21,6 +21,8 @@ struct LoweredPipeline {
   std::string name;                          // the MLIR function's name: lenet5_train_step
   std::vector<Halide::ImageParam> inputs;    // x, [labels], then the parameters
   std::vector<std::string> inputNames;       // model names: "x", "y", "c1.w", ...
+  // Halide-order extents of each input and output; -1 is the run-time batch.
+  std::vector<std::vector<int>> inputExtents, outputExtents;
   std::vector<Halide::Func> outputs;         // the function's results, in order
   std::vector<std::string> outputNames;      // "loss", "correct", "c1.grad_w", ... / "probs"
   std::map<std::string, Halide::Func> funcs; // every op's Func, by model name

@@ -33,10 +33,15 @@ namespace {
 Func named(const std::string &name) { return Func(halideName(name)); }
 
 // `in` with zeros outside [0, width) x [0, height) (only when there is padding to read).
+// Named `<name>.padded` so that a schedule can store it (no bounds tests in the op's loops).
 Func zeroPadded(const std::string &name, Func in, int width, int height, int pad) {
   if (pad == 0)
     return in;
-  return BoundaryConditions::constant_exterior(in, 0.f, {{0, width}, {0, height}});
+  Func bounded = BoundaryConditions::constant_exterior(in, 0.f, {{0, width}, {0, height}});
+  Var x("x"), y("y"), c("c"), n("n");
+  Func padded(halideName(name) + "__padded");
+  padded(x, y, c, n) = bounded(x, y, c, n);
+  return padded;
 }
 
 // For a table conv: the input map each connection reads, the output map it feeds, and, for
@@ -106,12 +111,17 @@ Func conv(const std::string &name, Func in, Func w, Func b, const ConvSpec &s) {
   Var x("x"), y("y"), f("c"), n("n");
   const Window &win = s.window;
   Func padded = zeroPadded(name, in, win.width, win.height, win.pad);
+  // The weight as a Func of its own (inline unless a schedule stores it, e.g. filters
+  // innermost so that a product vectorized over filters loads whole vectors).
   Func wd = denseWeight(name, w, s);
+  Var kx("kx"), ky("ky"), ci("ci"), co("co");
+  Func wk(halideName(name) + "__weights");
+  wk(kx, ky, ci, co) = wd(kx, ky, ci, co);
   RDom r(0, win.size, 0, win.size, 0, win.channels, "r");
   Func out = named(name);
   out(x, y, f, n) = b(f);
   out(x, y, f, n) +=
-      wd(r.x, r.y, r.z, f) * padded(x * win.stride + r.x - win.pad, y * win.stride + r.y - win.pad, r.z, n);
+      wk(r.x, r.y, r.z, f) * padded(x * win.stride + r.x - win.pad, y * win.stride + r.y - win.pad, r.z, n);
   return out;
 }
 
@@ -149,9 +159,13 @@ Func subsample(const std::string &name, Func in, Func coef, Func b, const Window
 Func dense(const std::string &name, Func in, Func w, Func b, int inFeatures) {
   Var u("i"), n("n");
   RDom r(0, inFeatures, "r");
+  // The weight as a Func of its own, as conv's.
+  Var ki("ki"), ko("ko");
+  Func wk(halideName(name) + "__weights");
+  wk(ki, ko) = w(ki, ko);
   Func out = named(name);
   out(u, n) = b(u);
-  out(u, n) += w(r, u) * in(r, n);
+  out(u, n) += wk(r, u) * in(r, n);
   return out;
 }
 

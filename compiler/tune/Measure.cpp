@@ -1,0 +1,72 @@
+#include "tune/Measure.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <random>
+
+namespace H = Halide;
+
+namespace lenetc {
+
+void setJitThreads(int threads) { setenv("HL_NUM_THREADS", std::to_string(threads).c_str(), 1); }
+
+namespace {
+std::vector<int> withBatch(const std::vector<int> &extents, int batch) {
+  std::vector<int> out = extents;
+  for (int &e : out)
+    if (e < 0)
+      e = batch;
+  return out;
+}
+double msSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+} // namespace
+
+bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error) {
+  try {
+    std::mt19937 rng(0);
+    std::uniform_real_distribution<float> uniform(-0.5f, 0.5f);
+    std::vector<H::Buffer<>> inputs;
+    for (size_t i = 0; i < p.inputs.size(); ++i) {
+      H::Buffer<> b(p.inputs[i].type(), withBatch(p.inputExtents[i], batch));
+      if (b.type() == H::Int(32)) {
+        // Labels: any class index (the algorithms clamp them).
+        int k = 0;
+        b.as<int32_t>().for_each_value([&](int32_t &v) { v = k++ % 10; });
+      } else {
+        b.as<float>().for_each_value([&](float &v) { v = uniform(rng); });
+      }
+      p.inputs[i].set(b);
+      inputs.push_back(b);
+    }
+    std::vector<H::Buffer<>> outputs;
+    for (size_t i = 0; i < p.outputs.size(); ++i)
+      outputs.emplace_back(p.outputs[i].output_types()[0], withBatch(p.outputExtents[i], batch));
+    H::Realization r(outputs);
+    H::Pipeline pipeline = p.pipeline();
+    auto t0 = std::chrono::steady_clock::now();
+    pipeline.compile_jit(p.target);
+    out.compileSeconds = msSince(t0) / 1000;
+    pipeline.realize(r, p.target); // warm-up
+    std::vector<double> times;
+    for (int s = 0; s < samples; ++s) {
+      auto t = std::chrono::steady_clock::now();
+      pipeline.realize(r, p.target);
+      times.push_back(msSince(t));
+    }
+    std::sort(times.begin(), times.end());
+    out.samples = samples;
+    out.minMs = times.front();
+    out.medianMs = times[times.size() / 2];
+    for (auto &in : p.inputs)
+      in.reset();
+  } catch (const H::Error &e) {
+    error = e.what();
+    return false;
+  }
+  return true;
+}
+
+} // namespace lenetc
