@@ -97,9 +97,17 @@ int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
   return c.compileFile(path, stage) ? 0 : 1;
 }
 
+// The command line's schedules: the checked-in ones, notices on stderr.
+ScheduleOptions cliScheduleOptions() {
+  ScheduleOptions o;
+  o.directory = defaultScheduleDirectory();
+  o.messages = &std::cerr;
+  return o;
+}
+
 int runEmit(const std::vector<std::string> &args) {
   std::string emit = "mlir", path, targetName = "host";
-  ScheduleOptions schedules{{}, defaultScheduleDirectory(), false, &std::cerr};
+  ScheduleOptions schedules = cliScheduleOptions();
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string &a = args[i];
     if (isHelp(a)) {
@@ -284,7 +292,7 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
 struct OutputArgs {
   std::string path, output, targetName = "host";
   Halide::Target target;
-  ScheduleOptions schedules{{}, defaultScheduleDirectory(), false, &std::cerr};
+  ScheduleOptions schedules = cliScheduleOptions();
 };
 
 // Returns -1 when parsing went through, else the exit status (help printed: 0; error: 2).

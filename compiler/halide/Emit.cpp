@@ -1,6 +1,7 @@
 #include "halide/Emit.h"
 
 #include "halide/Schedule.h"
+#include "tune/Generator.h"
 
 #include <cstdio>
 #include <cstring>
@@ -70,6 +71,21 @@ bool loadSchedule(const std::string &path, std::ostream *messages, LoadedSchedul
   return parseSchedule(out.source, *out.diag, out.parsed);
 }
 } // namespace
+
+bool applyDefaultSchedule(LoweredPipeline &p, const H::Target &target, bool gpu, std::ostream *messages) {
+  std::map<std::string, std::string> header = {
+      {"model", "(any)"}, {"target", scheduleTargetClass(target, gpu)}, {"machine", "(generated)"},
+      {"date", "(generated)"}, {"measured", "(not measured)"}};
+  std::string key = pipelineKey(p.name);
+  std::vector<std::string> lines =
+      gpu ? generateGpuSchedule(p, GpuKnobs{}) : generateCpuSchedule(p, defaultCpuKnobs(target));
+  std::string text = formatSchedule(header, {{key, lines}});
+  if (applyScheduleText("<default schedule of " + p.name + ">", text, key, p, messages))
+    return true;
+  if (messages)
+    *messages << "lenetc: internal error: the default schedule of " << p.name << " does not apply:\n" << text;
+  return false;
+}
 
 bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleOptions &options,
                  std::vector<LoweredPipeline> &out) {
@@ -157,16 +173,8 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
         if (s && options.messages)
           *options.messages << "lenetc: note: " << s->source.path() << " has no [" << key
                             << "] section: the default schedule is used for " << p.name << "\n";
-        try {
-          if (gpu)
-            applyDefaultGpuSchedule(p, variantTarget);
-          else
-            applyDefaultSchedule(p, variantTarget);
-        } catch (const H::Error &e) {
-          func.emitError() << "internal error: Halide rejected the schedule of '" << p.name
-                           << "': " << e.what();
+        if (!applyDefaultSchedule(p, variantTarget, gpu, options.messages))
           return false;
-        }
       }
       out.push_back(std::move(p));
     }

@@ -40,6 +40,10 @@ std::string defaultScheduleDirectory();
 bool lowerModule(mlir::ModuleOp module, const Halide::Target &target, const ScheduleOptions &schedules,
                  std::vector<LoweredPipeline> &out);
 
+// The default schedule (the generators of tune/Generator.h with the target's default
+// knobs), applied as a schedule file would be. False, reported, if Halide rejects it.
+bool applyDefaultSchedule(LoweredPipeline &p, const Halide::Target &target, bool gpu, std::ostream *messages);
+
 // The model's name, from its functions (@lenet5_train_step -> lenet5).
 std::string modelNameOf(mlir::ModuleOp module);
 

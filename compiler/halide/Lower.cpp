@@ -194,6 +194,8 @@ bool Lowering::lowerOp(Operation *op) {
   }
   set(op->getResult(0), f);
   out_.funcs[name] = f;
+  out_.kinds[name] = op->getName().stripDialect().str();
+  out_.extents[name] = halideExtents(shapeOf(op->getResult(0)));
   registerHelpers(name, f);
   return true;
 }
@@ -253,134 +255,5 @@ bool Lowering::run(FuncOp func) {
 } // namespace
 
 bool lowerToHalide(FuncOp func, LoweredPipeline &out) { return Lowering(out).run(func); }
-
-namespace {
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-} // namespace
-
-void applyDefaultSchedule(LoweredPipeline &p, const H::Target &target) {
-  const int lanes = target.natural_vector_size(H::Float(32));
-  auto vectorize = [&](H::Stage s, H::VarOrRVar v) { s.vectorize(v, lanes, H::TailStrategy::GuardWithIf); };
-  for (auto &[name, f] : p.funcs) {
-    // Helpers cheap enough to recompute where they are used stay inline; a conv's patches
-    // are computed with the weight gradient that reads them (below).
-    if (endsWith(name, ".patches") || endsWith(name, ".is_max"))
-      continue;
-    if (endsWith(name, ".cols")) {
-      // A conv's input gradient, per receptive field: computed per example where the
-      // input gradient needs it, the matrix product's row vectorized.
-      H::Func din = p.funcs.at(name.substr(0, name.size() - 5));
-      H::Var j = f.args()[0];
-      f.compute_at(din, din.args().back());
-      vectorize(f, j);
-      H::RVar rf = f.rvars(0)[0];
-      f.update(0).reorder(j, rf, f.args()[1], f.args()[2]);
-      vectorize(f.update(0), j);
-      continue;
-    }
-    f.compute_root();
-    std::vector<H::Var> args = f.args();
-    int dims = static_cast<int>(args.size());
-    if (dims == 0)
-      continue;
-    H::Var outer = args.back(), inner = args.front();
-    if (endsWith(name, ".flat")) {
-      // A conv's weight gradient as a matrix product over (ox, oy, example): each example
-      // reduced apart and in parallel (rfactor), its patches computed once per output
-      // position, the row of the product vectorized along the weight's memory order.
-      std::vector<H::RVar> r = f.rvars(0);
-      H::Var example("example");
-      H::Func partial = f.update(0).rfactor(r[2], example);
-      partial.compute_root().parallel(example);
-      vectorize(partial, partial.args()[0]);
-      std::vector<H::RVar> pr = partial.rvars(0);
-      partial.update(0)
-          .reorder(partial.args()[0], partial.args()[1], pr[0], pr[1], example)
-          .parallel(example);
-      vectorize(partial.update(0), partial.args()[0]);
-      p.funcs.at(name.substr(0, name.size() - 5) + ".patches")
-          .compute_at(partial, pr[0])
-          .vectorize(H::Var("j"), lanes, H::TailStrategy::GuardWithIf);
-      vectorize(f, inner);
-      vectorize(f.update(0), inner);
-      continue;
-    }
-    bool isActivation = args.back().name() == "n";
-    if (isActivation || f.num_update_definitions() == 0) {
-      // Activations (..., n): parallel over the batch, vectorized along the innermost dim.
-      auto schedule = [&](H::Stage s) {
-        if (dims > 1)
-          s.parallel(outer);
-        vectorize(s, inner);
-      };
-      schedule(f);
-      for (int u = 0; u < f.num_update_definitions(); ++u)
-        schedule(f.update(u));
-      continue;
-    }
-    // Other parameter gradients: reductions whose last reduction variable is the batch.
-    std::vector<H::RVar> rvars = f.rvars(0);
-    if (rvars.size() == 1) {
-      // Over the batch only (dense layers): parallel over the output units, the batch
-      // loop outside the vectorized inputs, as a matrix product streams.
-      vectorize(f, inner);
-      if (dims > 1) {
-        f.parallel(outer);
-        f.update(0).reorder(inner, rvars[0], outer).parallel(outer);
-      }
-      vectorize(f.update(0), inner);
-      continue;
-    }
-    // Over image positions and the batch: each example is reduced apart, in parallel
-    // (rfactor), then the partials are summed.
-    H::Var example("example");
-    H::Func partial = f.update(0).rfactor(rvars.back(), example);
-    partial.compute_root().parallel(example);
-    vectorize(partial, partial.args().front());
-    partial.update(0).parallel(example);
-    vectorize(partial.update(0), partial.args().front());
-    vectorize(f, inner);
-    vectorize(f.update(0), inner);
-  }
-}
-
-void applyDefaultGpuSchedule(LoweredPipeline &p, const H::Target &target) {
-  (void)target;
-  auto schedule = [](H::Stage s, const std::vector<H::Var> &args) {
-    const int dims = static_cast<int>(args.size());
-    if (dims == 1) {
-      H::Var o, i;
-      s.gpu_tile(args[0], o, i, 64, H::TailStrategy::GuardWithIf);
-      return;
-    }
-    H::Var bx, by, tx, ty;
-    s.gpu_tile(args[0], args[1], bx, by, tx, ty, 16, 16, H::TailStrategy::GuardWithIf);
-    if (dims >= 3) {
-      H::Var fused = args[2];
-      for (int d = 3; d < dims; ++d) {
-        H::Var next;
-        s.fuse(fused, args[d], next);
-        fused = next;
-      }
-      s.gpu_blocks(fused);
-    }
-  };
-  std::set<std::string> done; // a Func may be reachable under two names
-  for (auto &[name, f] : p.funcs) {
-    if (endsWith(name, ".patches") || endsWith(name, ".is_max") || !done.insert(f.name()).second)
-      continue; // recomputed inside the kernels that read them
-    f.compute_root();
-    std::vector<H::Var> args = f.args();
-    // Scalars, double sums and what reads them stay on the host (OpenCL devices need not
-    // have doubles).
-    if (args.empty() || f.output_types()[0] == H::Float(64) || p.funcs.count(name + ".sum"))
-      continue;
-    schedule(f, args);
-    for (int u = 0; u < f.num_update_definitions(); ++u)
-      schedule(f.update(u), args);
-  }
-}
 
 } // namespace lenetc

@@ -26,6 +26,10 @@ struct LoweredPipeline {
   std::vector<Halide::Func> outputs;         // the function's results, in order
   std::vector<std::string> outputNames;      // "loss", "correct", "c1.grad_w", ... / "probs"
   std::map<std::string, Halide::Func> funcs; // every op's Func, by model name
+  // Of each op's Func (not helpers): the op it lowers ("conv", "dense_grad_weight", ...)
+  // and its Halide-order extents (-1: the batch). Schedule generators read them.
+  std::map<std::string, std::string> kinds;
+  std::map<std::string, std::vector<int>> extents;
   Halide::Expr batch;                        // the run-time batch extent
   Halide::Target target;                     // what it is compiled for
 
@@ -35,16 +39,5 @@ struct LoweredPipeline {
 
 // Lowers `func`; on an op it cannot lower, emits an error at the op and returns false.
 bool lowerToHalide(mlir::FuncOp func, LoweredPipeline &out);
-
-// The sane default CPU schedule: every op's Func computed at root, parallel over the
-// batch, vectorized along the innermost dimension when it is wide enough; reductions into
-// parameter gradients parallel over their output channels. Tuned schedules replace it.
-void applyDefaultSchedule(LoweredPipeline &p, const Halide::Target &target);
-
-// The default GPU schedule: every op's Func a kernel of its own, its two innermost dimensions
-// tiled over threads and blocks, the rest fused into a third block dimension; reductions
-// run inside the kernels. Double-precision helpers and scalars stay on the host. It makes
-// the GPU variant correct, not fast: tuned GPU schedules replace it.
-void applyDefaultGpuSchedule(LoweredPipeline &p, const Halide::Target &target);
 
 } // namespace lenetc

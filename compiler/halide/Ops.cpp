@@ -272,9 +272,12 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
   Func wflat(halideName(name) + "__wflat"); // the weight as W[f][j]
   wflat(j, f) = wd(j % k, (j / k) % k, j / (k * k), f);
   RDom rf(0, s.filters, "rf");
+  // The product accumulates in `.cols.acc`, which a schedule can compute per tile of cols.
+  Func acc(halideName(name) + "__cols__acc");
+  acc(j, ox, oy, n) = 0.f;
+  acc(j, ox, oy, n) += wflat(j, rf) * dout(ox, oy, rf, n);
   Func cols(halideName(name) + "__cols");
-  cols(j, ox, oy, n) = 0.f;
-  cols(j, ox, oy, n) += wflat(j, rf) * dout(ox, oy, rf, n);
+  cols(j, ox, oy, n) = acc(j, ox, oy, n);
   Func bounded =
       BoundaryConditions::constant_exterior(cols, 0.f, {Range(), {0, win.outWidth()}, {0, win.outHeight()}});
   RDom r(0, k, 0, k, "r");
@@ -335,21 +338,27 @@ Func biasGrad(const std::string &name, Func dout, int rank, int height, int widt
   return db;
 }
 
+// The dense gradients accumulate in a Func of their own (`.acc`) that the result copies: a
+// schedule can compute the accumulator per tile of the result, in registers.
 Func denseGradInput(const std::string &name, Func dout, Func w, int units) {
   Var i("i"), n("n");
   RDom r(0, units, "r");
+  Func acc(halideName(name) + "__acc");
+  acc(i, n) = 0.f;
+  acc(i, n) += w(i, r) * dout(r, n);
   Func din = named(name);
-  din(i, n) = 0.f;
-  din(i, n) += w(i, r) * dout(r, n);
+  din(i, n) = acc(i, n);
   return din;
 }
 
 Func denseGradWeight(const std::string &name, Func dout, Func in, Expr batch) {
   Var i("i"), u("u");
   RDom r(0, batch, "r");
+  Func acc(halideName(name) + "__acc");
+  acc(i, u) = 0.f;
+  acc(i, u) += dout(u, r) * in(i, r);
   Func dw = named(name);
-  dw(i, u) = 0.f;
-  dw(i, u) += dout(u, r) * in(i, r);
+  dw(i, u) = acc(i, u);
   return dw;
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <functional>
 #include <set>
+#include <sstream>
 
 namespace H = Halide;
 
@@ -266,7 +267,7 @@ public:
     for (const auto &stage : stages)
       if (!applyStage(stage))
         return false;
-    computeUnnamedReductionsAtRoot();
+    computeUnnamedAtRoot();
     return true;
   }
 
@@ -300,8 +301,15 @@ private:
       v[a.name()] = Var{a.name(), false};
     if (update >= 0) {
       std::vector<H::RVar> rvars = f.rvars(update);
-      for (const H::RVar &r : rvars)
-        v[fileName(r.name())] = Var{r.name(), true};
+      for (const H::RVar &r : rvars) {
+        // After rfactor, a split domain's variables are `r$z.rzi`: Halide and the file call
+        // them `rzi`.
+        size_t dot = r.name().rfind('.');
+        if (dot != std::string::npos)
+          v[r.name().substr(dot + 1)] = Var{r.name().substr(dot + 1), true};
+        else
+          v[fileName(r.name())] = Var{r.name(), true};
+      }
       // A one-dimensional domain's variable may also go by the domain's name: `r` for `r.x`.
       if (rvars.size() == 1 && rvars[0].name().find('$') != std::string::npos)
         v.emplace(rvars[0].name().substr(0, rvars[0].name().find('$')), Var{rvars[0].name(), true});
@@ -610,11 +618,11 @@ private:
     return true;
   }
 
-  // Halide cannot inline a Func with update definitions, and outputs are always stored: a
-  // reduction the schedule leaves unnamed is computed at root.
-  void computeUnnamedReductionsAtRoot() {
+  // A Func the schedule leaves unnamed is computed at root: inlining by default would make
+  // chains of recomputation (and LLVM takes minutes over the code); say compute_inline().
+  void computeUnnamedAtRoot() {
     for (auto &[name, f] : funcs_)
-      if (!named_.count(f.name()) && f.num_update_definitions() > 0)
+      if (!named_.count(f.name()))
         f.compute_root();
   }
 
@@ -632,6 +640,34 @@ bool applySchedule(const ScheduleFile &s, const std::string &key, LoweredPipelin
   if (it == s.pipelines.end())
     return false;
   return Applier(p, diag).apply(it->second);
+}
+
+std::string formatSchedule(const std::map<std::string, std::string> &header,
+                           const std::map<std::string, std::vector<std::string>> &sections,
+                           const std::string &comment) {
+  std::ostringstream os;
+  if (!comment.empty()) {
+    std::istringstream lines(comment);
+    for (std::string l; std::getline(lines, l);)
+      os << "# " << l << "\n";
+  }
+  for (const auto &key : scheduleHeaderKeys())
+    if (header.count(key))
+      os << key << " = " << header.at(key) << "\n";
+  for (const auto &[key, lines] : sections) {
+    os << "\n[" << key << "]\n";
+    for (const auto &l : lines)
+      os << l << "\n";
+  }
+  return os.str();
+}
+
+bool applyScheduleText(const std::string &path, const std::string &text, const std::string &key,
+                       LoweredPipeline &p, std::ostream *messages) {
+  SourceFile file(path, text);
+  DiagnosticEngine diag(file, messages);
+  ScheduleFile s;
+  return parseSchedule(file, diag, s) && applySchedule(s, key, p, diag);
 }
 
 void printScheduleSkeleton(const LoweredPipeline &p, std::ostream &os) {

@@ -16,7 +16,7 @@
 // Funcs are named by the model's value names (`c3.grad_w`, helpers `c3.grad_w.flat`); a
 // reduction domain's variables are `r.x`, `r.y`, ... Each line schedules one stage (the Func
 // or its update(K)) with Halide's own directive names, chained with '.'. A Func that no line
-// names keeps Halide's default (inline) if it is pure, and is computed at root otherwise.
+// names is computed at root (inlining is asked for: compute_inline()).
 // docs/schedules.md lists the directives.
 #pragma once
 
@@ -72,6 +72,16 @@ bool checkScheduleHeader(const ScheduleFile &s, const std::string &model, const 
 // Applies the section `key` ("train_step" or "infer") to `p`. Unknown Funcs, variables or
 // directives and directives Halide rejects are errors at their line and column.
 bool applySchedule(const ScheduleFile &s, const std::string &key, LoweredPipeline &p, DiagnosticEngine &diag);
+
+// A schedule file's text: the header, then each pipeline's section with its lines.
+std::string formatSchedule(const std::map<std::string, std::string> &header,
+                           const std::map<std::string, std::vector<std::string>> &sections,
+                           const std::string &comment = "");
+
+// Parses `text` (named `path` in messages) and applies its section `key` to `p`; errors go
+// to `messages`. For generated schedules.
+bool applyScheduleText(const std::string &path, const std::string &text, const std::string &key,
+                       LoweredPipeline &p, std::ostream *messages);
 
 // The Funcs of `p` a schedule may name, with their variables and update stages, as
 // comment lines under the pipeline's section header (lenetc --emit=schedule).

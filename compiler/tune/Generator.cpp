@@ -1,0 +1,372 @@
+#include "tune/Generator.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace lenetc {
+
+std::string CpuKnobs::describe() const {
+  std::ostringstream os;
+  os << "lanes=" << lanes << " accumulators=" << accumulators << " denseTileI=" << denseTileI
+     << " denseTileU=" << denseTileU << " colsTileJ=" << colsTileJ << " colsTileX=" << colsTileX
+     << " batchTask=" << batchTask << " filtersInner=" << (filtersInner ? 1 : 0);
+  return os.str();
+}
+
+bool CpuKnobs::parse(const std::string &text) {
+  std::istringstream is(text);
+  std::string item;
+  std::map<std::string, int *> fields = {{"lanes", &lanes},           {"accumulators", &accumulators},
+                                          {"denseTileI", &denseTileI}, {"denseTileU", &denseTileU},
+                                          {"colsTileJ", &colsTileJ},   {"colsTileX", &colsTileX},
+                                          {"batchTask", &batchTask}};
+  int inner = filtersInner;
+  fields["filtersInner"] = &inner;
+  while (is >> item) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || !fields.count(item.substr(0, eq)))
+      return false;
+    try {
+      *fields[item.substr(0, eq)] = std::stoi(item.substr(eq + 1));
+    } catch (...) {
+      return false;
+    }
+  }
+  filtersInner = inner != 0;
+  return lanes >= 1 && accumulators >= 1 && denseTileI >= 1 && denseTileU >= 1 && colsTileJ >= 1 &&
+         colsTileX >= 1 && batchTask >= 1;
+}
+
+CpuKnobs defaultCpuKnobs(const Halide::Target &target) {
+  CpuKnobs k;
+  k.lanes = target.natural_vector_size(Halide::Float(32));
+  // AVX2 has 16 vector registers, AVX-512 32: leave room for the operands.
+  k.accumulators = k.lanes >= 16 ? 20 : 10;
+  return k;
+}
+
+namespace {
+
+const std::set<std::string> kActivations = {"sigmoid", "tanh", "relu", "scaled_tanh"};
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string str(int v) { return std::to_string(v); }
+
+// One schedule, written stage by stage.
+class CpuWriter {
+public:
+  CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {}
+
+  std::vector<std::string> run() {
+    // Ops first: each may schedule its helpers and its activation.
+    for (const auto &[name, kind] : p_.kinds)
+      if (!done_.count(name))
+        scheduleOp(name, kind);
+    // Helpers no rule named are computed at root (the schedule format's rule), in parallel
+    // over the batch when they have one.
+    for (const auto &[name, f] : p_.funcs)
+      if (!done_.count(name) && !f.args().empty() && f.args().back().name() == "n" && f.num_update_definitions() == 0)
+        line(name, "compute_root().parallel(n" + task() + ")");
+    return lines_;
+  }
+
+private:
+  bool has(const std::string &name) const { return p_.funcs.count(name) > 0; }
+  const std::vector<int> &extents(const std::string &name) const { return p_.extents.at(name); }
+  void line(const std::string &stage, const std::string &directives) {
+    lines_.push_back(stage + ": " + directives);
+    std::string func = stage;
+    if (size_t u = func.find(".update("); u != std::string::npos)
+      func.resize(u);
+    done_.insert(func);
+  }
+  std::string task() const { return k_.batchTask > 1 ? ", " + str(k_.batchTask) : ""; }
+  // A vector width for a dimension of `extent`: the target's, or the widest power of two
+  // that fits (at least 4), or 0 when the dimension is too short to vectorize.
+  int widthFor(int extent) const {
+    int w = L;
+    while (w > extent && w > 4)
+      w /= 2;
+    return w <= extent ? w : 0;
+  }
+  std::string vec(const std::string &v, int extent, const char *tail = "ShiftInwards") const {
+    int w = widthFor(extent);
+    if (!w)
+      return "";
+    return ".vectorize(" + v + ", " + str(w) + (w == extent || extent % w == 0 ? "" : ", " + std::string(tail)) + ")";
+  }
+  // The activation applied to `name`'s result, if its Func exists (`c1` -> `c1.sigmoid`).
+  std::string activationOf(const std::string &name) const {
+    for (const auto &a : kActivations)
+      if (has(name + "." + a) && p_.kinds.count(name + "." + a))
+        return name + "." + a;
+    return "";
+  }
+  bool filtersInner(const std::string &conv) const {
+    return k_.filtersInner && p_.kinds.count(conv) && p_.kinds.at(conv) == "conv" && extents(conv)[2] >= L;
+  }
+
+  void scheduleOp(const std::string &name, const std::string &kind) {
+    if (kind == "conv")
+      return conv(name);
+    if (kind == "dense")
+      return dense(name);
+    if (kind == "conv_grad_weight")
+      return convGradWeight(name);
+    if (kind == "conv_grad_input")
+      return convGradInput(name);
+    if (kind == "dense_grad_weight" || kind == "dense_grad_input")
+      return denseGrad(name, kind == "dense_grad_weight" ? "u" : "n");
+    if (kind == "flatten" || kind == "flatten_grad")
+      return line(name, "compute_inline()");
+    if (kind == "avgpool" || kind == "subsample") {
+      line(name + ".window_sum", "compute_at(" + name + ", x)");
+      return elementwise(name);
+    }
+    if (kind == "maxpool_grad") {
+      line(name + ".is_max", "compute_inline()");
+      line(name + ".argmax", "compute_root().parallel(n" + task() + ")");
+      return elementwise(name);
+    }
+    const std::vector<int> &e = extents(name);
+    if (e.size() >= 2 && e.back() < 0 && p_.funcs.at(name).num_update_definitions() == 0)
+      return elementwise(name);
+    line(name, "compute_root()"); // scalars, sums
+  }
+
+  // Per-example maps: parallel over the batch, vectorized along the innermost dimension;
+  // gradients of filters-innermost activations keep that layout.
+  void elementwise(const std::string &name) {
+    const std::vector<int> &e = extents(name);
+    std::string inner = e.size() == 4 ? "x" : "i";
+    std::string base = name;
+    if (endsWith(base, ".grad_in"))
+      base.resize(base.size() - 8);
+    std::string conv = base.substr(0, base.find('.'));
+    if (e.size() == 4 && base != conv && kActivations.count(base.substr(conv.size() + 1)) && filtersInner(conv)) {
+      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n).parallel(n" + task() + ")" +
+                     vec("c", e[2], "GuardWithIf"));
+      return;
+    }
+    line(name, "compute_root().parallel(n" + task() + ")" + vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
+  }
+
+  // Forward convolution, computed a row of its activation at a time into accumulators that
+  // stay in registers: vectorized over filters when there are enough of them, else along x.
+  void conv(const std::string &name) {
+    const std::vector<int> &e = extents(name); // x, y, filters, n
+    int W = e[0], F = e[2];
+    std::string act = activationOf(name);
+    if (has(name + ".weights"))
+      line(name + ".weights", filtersInner(name) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
+    if (act.empty()) {
+      line(name, "compute_root().parallel(n" + task() + ")" + vec("x", W));
+      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n).parallel(n" + task() + ")" + vec("x", W, "GuardWithIf"));
+      if (has(name + ".padded"))
+        line(name + ".padded", "compute_root().parallel(n" + task() + ")");
+      return;
+    }
+    if (has(name + ".padded"))
+      line(name + ".padded", "compute_at(" + act + ", n)");
+    if (filtersInner(name)) {
+      int vectors = (F + L - 1) / L;
+      int xt = std::max(1, std::min(W, k_.accumulators / vectors));
+      std::string tail = F % L ? ", GuardWithIf" : "";
+      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n).parallel(n" + task() +
+                    ").vectorize(c, " + str(L) + tail + ")");
+      line(name, "compute_at(" + act + ", y).reorder_storage(c, x, y, n).vectorize(c, " + str(L) + tail + ")");
+      line(name + ".update(0)", "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
+                                    ", GuardWithIf).reorder(ci, co, xi, r.x, r.y, r.z, xo, y, n).vectorize(ci)" +
+                                    (vectors > 1 ? ".unroll(co)" : "") + ".unroll(xi)");
+      return;
+    }
+    int w = widthFor(W);
+    if (!w) {
+      line(act, "compute_root().parallel(n" + task() + ")");
+      line(name, "compute_at(" + act + ", n)");
+      return;
+    }
+    int vectors = (W + w - 1) / w;
+    bool unrollFilters = vectors * F <= k_.accumulators;
+    // Rounding the row up to whole vectors reads past the input's edge: only a padded
+    // input (a Func defined everywhere) allows it; otherwise the last vector is masked.
+    std::string tail = W % w == 0 ? "" : has(name + ".padded") ? ", RoundUp" : ", GuardWithIf";
+    line(act, "compute_root().reorder(x, c, y, n).parallel(n" + task() + ")" + vec("x", W));
+    line(name, "compute_at(" + act + ", y).vectorize(x, " + str(w) + tail + ")");
+    line(name + ".update(0)", "split(x, xo, xi, " + str(w) + tail + ").reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo)" +
+                                  std::string(unrollFilters ? ".unroll(c)" : ""));
+  }
+
+  // Forward dense layer: per example, vectorized over its units, the weight stored
+  // transposed (units innermost) so that each input's column is one load per vector.
+  void dense(const std::string &name) {
+    const std::vector<int> &e = extents(name); // units, n
+    int U = e[0];
+    std::string act = activationOf(name);
+    int w = widthFor(U);
+    if (has(name + ".weights"))
+      line(name + ".weights", "compute_root().reorder_storage(ko, ki)");
+    bool unroll = w && (U + w - 1) / w <= k_.accumulators;
+    std::string product = w ? "split(i, io, ii, " + str(w) + (U % w ? ", GuardWithIf" : "") +
+                                  ").reorder(ii, io, r, n).vectorize(ii)" + (unroll ? ".unroll(io)" : "")
+                            : "reorder(i, r, n)";
+    if (act.empty()) {
+      line(name, "compute_root().parallel(n" + task() + ")");
+      line(name + ".update(0)", product + ".parallel(n" + task() + ")");
+      return;
+    }
+    line(act, "compute_root().parallel(n" + task() + ")" + vec("i", U, "GuardWithIf"));
+    line(name, "compute_at(" + act + ", n)");
+    line(name + ".update(0)", product);
+  }
+
+  // Dense gradients (i, u) or (i, n): tiles of the result, each with its accumulator tile
+  // (`.acc`) in registers while the reduction runs.
+  void denseGrad(const std::string &name, const std::string &rows) {
+    const std::vector<int> &e = extents(name);
+    int I = e[0];
+    int ti = std::min(k_.denseTileI, I / L), tu = k_.denseTileU;
+    while (ti * tu > k_.accumulators && tu > 1)
+      --tu;
+    if (ti < 1 || !has(name + ".acc")) {
+      line(name, "compute_root().parallel(" + rows + ")" + vec("i", I, "GuardWithIf"));
+      if (has(name + ".acc")) {
+        line(name + ".acc", "compute_at(" + name + ", " + rows + ")" + vec("i", I, "GuardWithIf"));
+        line(name + ".acc.update(0)", "reorder(i, r, " + rows + ")" + vec("i", I, "GuardWithIf"));
+      }
+      return;
+    }
+    std::string rowTail = e[1] < 0 || e[1] % tu ? "GuardWithIf" : "RoundUp";
+    line(name, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(" + rows + ", ro, ri, " +
+                   str(tu) + ", " + rowTail + ").reorder(ii, ri, io, ro).vectorize(ii, " + str(L) +
+                   ").parallel(ro)");
+    line(name + ".acc", "compute_at(" + name + ", io).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+    line(name + ".acc.update(0)", "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+  }
+
+  // A conv's weight gradient dW[f][j] = sum over positions and examples of dout[f] patch[j].
+  void convGradWeight(const std::string &name) {
+    std::string conv = name.substr(0, name.find('.'));
+    std::string dw = has(name + ".dense") ? name + ".dense" : name; // (kx, ky, c, f)
+    const std::vector<int> &ce = extents(conv); // the forward conv: x, y, filters, n
+    int W = ce[0], F = ce[2];
+    if (has(name + ".patches"))
+      line(name + ".patches", "compute_inline()");
+    if (has(name + ".padded"))
+      line(name + ".padded", "compute_root().parallel(n" + task() + ")");
+    if (dw != name)
+      line(name, "compute_root()");
+    if (filtersInner(conv)) {
+      // Vectorized over filters (dout stored filters innermost), per input channel: the
+      // channel's k*k window offsets times the filter vectors accumulate in registers.
+      int vectors = (F + L - 1) / L;
+      int jt = std::max(1, k_.accumulators / vectors);
+      std::string tail = F % L ? ", GuardWithIf" : "";
+      line(dw, "compute_root().reorder(kx, ky, f, c).parallel(c)");
+      line(name + ".flat", "compute_at(" + dw + ", c).reorder_storage(f, j).vectorize(f, " + str(L) + tail + ")");
+      line(name + ".flat.update(0)", "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(L) +
+                                         ", GuardWithIf).reorder(fi, fo, ji, r.x, r.y, r.z, jo).vectorize(fi)" +
+                                         (vectors > 1 ? ".unroll(fo)" : "") + ".unroll(ji)");
+      return;
+    }
+    // Few filters: the sum along x is split into vector lanes (rfactor), per filter.
+    int lanes = 0;
+    for (int d = std::min(L, W); d >= 4; --d)
+      if (W % d == 0) {
+        lanes = d;
+        break;
+      }
+    line(dw, "compute_root().parallel(f)");
+    if (!lanes) {
+      line(name + ".flat", "compute_at(" + dw + ", f)");
+      line(name + ".flat.update(0)", "reorder(j, f, r.x, r.y, r.z)");
+      return;
+    }
+    line(name + ".flat", "compute_at(" + dw + ", f)");
+    line(name + ".flat.update(0)", "split(r.x, rxo, rxi, " + str(lanes) + ").rfactor(rxi, lane, " + name + ".lanes)");
+    line(name + ".lanes", "compute_at(" + dw + ", f).reorder_storage(lane, j, f).vectorize(lane, " + str(lanes) + ")");
+    line(name + ".lanes.update(0)", "split(j, jo, ji, " + str(std::max(1, k_.accumulators)) +
+                                        ", GuardWithIf).reorder(lane, ji, rxo, r.y, r.z, jo).vectorize(lane, " +
+                                        str(lanes) + ").unroll(ji)");
+  }
+
+  // A conv's input gradient: per example, the receptive fields' gradients (a product over
+  // filters, in register tiles), then each input position gathers them.
+  void convGradInput(const std::string &name) {
+    const std::vector<int> &e = extents(name); // x, y, c, n
+    if (has(name + ".wflat"))
+      line(name + ".wflat", "compute_root()");
+    int tj = k_.colsTileJ, tx = k_.colsTileX;
+    while (tj * tx > k_.accumulators && tx > 1)
+      --tx;
+    line(name + ".cols", "compute_at(" + name + ", n).split(j, jo, ji, " + str(tj * L) + ", RoundUp).split(ox, oxo, oxi, " +
+                             str(tx) + ").reorder(ji, oxi, jo, oxo, oy).vectorize(ji, " + str(L) + ")");
+    line(name + ".cols.acc", "compute_at(" + name + ".cols, jo).vectorize(j, " + str(L) + ").unroll(j).unroll(ox)");
+    line(name + ".cols.acc.update(0)", "reorder(j, ox, rf.x, oy, n).vectorize(j, " + str(L) + ").unroll(j).unroll(ox)");
+    line(name, "compute_root().parallel(n" + task() + ")" + vec("x", e[0]));
+    line(name + ".update(0)", "reorder(x, r.x, r.y, y, c, n).parallel(n" + task() + ")" + vec("x", e[0], "GuardWithIf"));
+  }
+
+  const LoweredPipeline &p_;
+  const CpuKnobs &k_;
+  const int L;
+  std::vector<std::string> lines_;
+  std::set<std::string> done_;
+};
+
+} // namespace
+
+std::vector<std::string> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k) {
+  return CpuWriter(p, k).run();
+}
+
+std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k) {
+  // Every Func a kernel of its own: its two innermost dimensions tiled over threads and
+  // blocks, the rest fused into a third block dimension; reductions run inside the kernels.
+  // Double-precision sums, scalars and what reads them stay on the host (OpenCL devices
+  // need not have doubles); helpers cheap to recompute are inlined into their kernels.
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const auto &[name, f] : p.funcs) {
+    if (!seen.insert(f.name()).second)
+      continue;
+    if (endsWith(name, ".patches") || endsWith(name, ".is_max") || endsWith(name, ".weights") ||
+        endsWith(name, ".padded") || endsWith(name, ".flatten")) {
+      out.push_back(name + ": compute_inline()");
+      continue;
+    }
+    std::vector<Halide::Var> args = f.args();
+    bool host = args.empty() || f.output_types()[0] == Halide::Float(64) || p.funcs.count(name + ".sum");
+    if (host) {
+      out.push_back(name + ": compute_root()");
+      continue;
+    }
+    auto stage = [&](const std::string &s) {
+      if (args.size() == 1)
+        return s + ": gpu_tile(" + args[0].name() + ", bx, tx, " + str(k.block1D) + ", GuardWithIf)";
+      std::string d = "gpu_tile(" + args[0].name() + ", " + args[1].name() + ", bx, by, tx, ty, " + str(k.blockX) +
+                      ", " + str(k.blockY) + ", GuardWithIf)";
+      if (args.size() >= 3) {
+        std::string fused = args[2].name();
+        for (size_t i = 3; i < args.size(); ++i) {
+          d += ".fuse(" + fused + ", " + args[i].name() + ", f" + str(static_cast<int>(i)) + ")";
+          fused = "f" + str(static_cast<int>(i));
+        }
+        d += ".gpu_blocks(" + fused + ")";
+      }
+      return s + ": " + d;
+    };
+    std::string first = stage(name);
+    out.push_back(name + ": compute_root()." + first.substr(name.size() + 2));
+    for (int u = 0; u < f.num_update_definitions(); ++u)
+      out.push_back(stage(name + ".update(" + str(u) + ")"));
+  }
+  return out;
+}
+
+} // namespace lenetc

@@ -1,0 +1,43 @@
+// Schedule generators: a schedule file's pipeline section written from the kinds and shapes
+// of a lowered pipeline's ops, with a few knobs (tile sizes, vector width, task size).
+// lenet autotune searches the knobs and writes the best schedule as a file; the files in
+// schedules/ were made this way (and may be edited by hand).
+#pragma once
+
+#include "halide/Lower.h"
+
+#include <string>
+#include <vector>
+
+namespace lenetc {
+
+// The knobs of the CPU schedule generator. Accumulator tiles are sized in vectors of
+// `lanes` floats; a tile is kept in registers (at most ~16 of them on AVX2, ~24 on AVX-512).
+struct CpuKnobs {
+  int lanes = 16;       // floats per vector (AVX-512: 16, AVX2: 8)
+  int accumulators = 12; // the most vector accumulators a product tile may use
+  int denseTileI = 2;   // dense gradients: vectors per tile along the inputs
+  int denseTileU = 4;   // dense gradients: rows (units or examples) per tile
+  int colsTileJ = 2;    // conv input gradient: vectors per tile along the receptive field
+  int colsTileX = 5;    // conv input gradient: output positions per tile
+  int batchTask = 1;    // examples per parallel task in per-example loops
+  bool filtersInner = true; // convs with at least `lanes` filters: store filters innermost
+
+  std::string describe() const; // "lanes=16 accumulators=12 ..."
+  bool parse(const std::string &text); // the inverse of describe()
+};
+
+// The knobs of the GPU schedule generator: thread-block sizes.
+struct GpuKnobs {
+  int blockX = 16, blockY = 16; // threads per block over the two innermost dimensions
+  int block1D = 64;             // threads per block for one-dimensional Funcs
+};
+
+// The directives for every Func of `p`, one stage per line, as in a schedule file's section.
+std::vector<std::string> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k);
+std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k);
+
+// The knobs' starting point for a target: its vector width.
+CpuKnobs defaultCpuKnobs(const Halide::Target &target);
+
+} // namespace lenetc
