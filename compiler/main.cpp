@@ -9,6 +9,7 @@
 #include "dialect/MLIRGen.h"
 #include "halide/Emit.h"
 #include "halide/Schedule.h"
+#include "tune/Autotune.h"
 #include "tune/Measure.h"
 #include "tools/Compile.h"
 #include "tools/Glue.h"
@@ -48,6 +49,7 @@ void printMainHelp(std::ostream &os) {
         "  lenetc compile MODEL.nn -o DIR      compile the training step and inference pipelines\n"
         "                                      ahead of time (static libraries and headers)\n"
         "  lenetc time MODEL.nn                time the scheduled pipelines on this machine\n"
+        "  lenetc autotune MODEL.nn -o FILE    search for a faster schedule; write it to FILE\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
         "\n"
         "Options:\n"
@@ -477,6 +479,71 @@ int runTime(const std::vector<std::string> &args) {
   return 0;
 }
 
+void printAutotuneHelp(std::ostream &os) {
+  os << "Usage: lenetc autotune MODEL.nn -o FILE.sched [--target T] [--budget 10m]\n\n"
+        "Searches the schedule generator's knobs (tile sizes, vector width, task size) for the\n"
+        "model's training step, then its inference, by compiling candidates and timing them on\n"
+        "this machine (the median of repeated calls), and writes the fastest as a schedule file.\n"
+        "Each timing is appended to FILE.sched.journal: an interrupted run resumes from it.\n"
+        "Then it times, on the same pipelines, every Func at root (naive), Halide's three\n"
+        "autoschedulers, the default and the tuned schedule, and prints the table.\n\n"
+        "Options:\n"
+        "  -o, --output FILE   the schedule to write, e.g. schedules/<model>.<target class>.sched\n"
+        "  --target T          a Halide CPU target (default: host)\n"
+        "  --budget TIME       the search's time budget: 90s, 10m, 1h (default: 10m)\n"
+        "  --batch N           examples per timed call (default: 256)\n"
+        "  --samples N         timed calls per candidate (default: 15)\n"
+        "  --threads N         Halide worker threads (default: all cores)\n"
+        "  --no-baselines      skip the baseline table\n"
+        "  --fresh             ignore the journal of an earlier run\n";
+}
+
+// "90s", "10m", "1h", "600" -> seconds; -1 when malformed.
+double parseDuration(const std::string &text) {
+  char *end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end == text.c_str() || v <= 0)
+    return -1;
+  std::string unit(end);
+  if (unit.empty() || unit == "s")
+    return v;
+  if (unit == "m")
+    return v * 60;
+  if (unit == "h")
+    return v * 3600;
+  return -1;
+}
+
+int runAutotune(const std::vector<std::string> &args) {
+  OutputArgs a;
+  AutotuneOptions o;
+  int threads = 0;
+  auto extra = [&](const std::vector<std::string> &as, size_t &i, std::string &error) {
+    if (as[i] == "--no-baselines")
+      return !(o.baselines = false);
+    if (as[i] == "--fresh")
+      return o.fresh = true;
+    if (as[i] == "--budget") {
+      if (i + 1 >= as.size() || (o.budgetSeconds = parseDuration(as[i + 1])) <= 0)
+        error = "--budget needs a duration such as 90s, 10m or 1h";
+      ++i;
+      return true;
+    }
+    return positiveOption(as, i, "--batch", o.batch, error) || positiveOption(as, i, "--threads", threads, error) ||
+           positiveOption(as, i, "--samples", o.samples, error);
+  };
+  if (int rc = parseOutputArgs(args, "autotune", printAutotuneHelp, "an output schedule: -o FILE.sched", a, extra);
+      rc >= 0)
+    return rc;
+  if (threads > 0)
+    setJitThreads(threads);
+  o.output = a.output;
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, a.path, Stage::MLIRGrad))
+    return rc;
+  return autotune(c.module(), a.target, o, std::cerr);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -510,8 +577,10 @@ int main(int argc, char **argv) {
       printBuildHelp(std::cout);
     else if (rest[0] == "time")
       printTimeHelp(std::cout);
+    else if (rest[0] == "autotune")
+      printAutotuneHelp(std::cout);
     else
-      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build, time)", "");
+      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build, time, autotune)", "");
     return 0;
   }
   // Anything thrown past a command (file system, Halide) is one line and status 1.
@@ -526,6 +595,8 @@ int main(int argc, char **argv) {
       return runBuild(rest);
     if (first == "time")
       return runTime(rest);
+    if (first == "autotune")
+      return runAutotune(rest);
     return runEmit(args);
   } catch (const std::exception &e) {
     std::cerr << "lenetc: error: " << e.what() << "\n";

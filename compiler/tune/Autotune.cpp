@@ -1,0 +1,370 @@
+#include "tune/Autotune.h"
+
+#include "halide/Schedule.h"
+#include "tune/Generator.h"
+#include "tune/Measure.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace H = Halide;
+
+namespace lenetc {
+
+std::string describeMachine() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string today() {
+  std::time_t t = std::time(nullptr);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+  return buf;
+}
+
+std::string formatMs(double ms) {
+  if (ms < 0)
+    return "failed";
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(2) << ms;
+  return os.str();
+}
+
+std::string formatDuration(double s) {
+  std::ostringstream os;
+  int m = static_cast<int>(s) / 60;
+  os << m << "m" << std::setw(2) << std::setfill('0') << static_cast<int>(s) % 60 << "s";
+  return os.str();
+}
+
+// The knob values the search tries, per knob.
+struct Knob {
+  const char *name;
+  int CpuKnobs::*field;
+  std::vector<int> values;
+};
+
+std::vector<Knob> knobSpace(const CpuKnobs &start) {
+  int L = start.lanes;
+  std::vector<Knob> space = {
+      {"accumulators", &CpuKnobs::accumulators, L >= 16 ? std::vector<int>{8, 12, 16, 20, 24} : std::vector<int>{6, 8, 10, 12, 14}},
+      {"denseTileI", &CpuKnobs::denseTileI, {1, 2, 3, 4}},
+      {"denseTileU", &CpuKnobs::denseTileU, {2, 3, 4, 6, 8}},
+      {"colsTileJ", &CpuKnobs::colsTileJ, {1, 2, 3}},
+      {"colsTileX", &CpuKnobs::colsTileX, {2, 5, 10}},
+      {"batchTask", &CpuKnobs::batchTask, {1, 2, 4, 8, 16}},
+      {"lanes", &CpuKnobs::lanes, {L, L / 2}},
+  };
+  return space;
+}
+
+class Tuner {
+public:
+  Tuner(mlir::ModuleOp module, const H::Target &target, const AutotuneOptions &o, std::ostream &log)
+      : module_(module), target_(target), o_(o), log_(log), journalPath_(o.output + ".journal") {}
+
+  int run() {
+    model_ = modelNameOf(module_);
+    targetClass_ = scheduleTargetClass(target_, false);
+    if (!loadJournal())
+      return 1;
+    journal_.open(journalPath_, std::ios::app);
+    if (!journal_) {
+      log_ << "lenetc: error: cannot write the journal '" << journalPath_ << "'\n";
+      return 1;
+    }
+    if (journalEmpty_)
+      journal_ << "# lenetc autotune journal: " << model_ << " " << targetClass_ << " batch " << o_.batch << "\n";
+    log_ << "autotune " << model_ << " for " << targetClass_ << " on " << describeMachine() << ": batch " << o_.batch
+         << ", budget " << formatDuration(o_.budgetSeconds) << ", median of " << o_.samples << " calls per candidate"
+         << (measured_.empty() ? "" : ", resuming (" + std::to_string(measured_.size()) + " candidates measured)") << "\n";
+    start_ = Clock::now();
+    // Most of the budget goes to the training step, the rest to inference.
+    CpuKnobs bestTrain = search("train_step", o_.budgetSeconds * 0.75);
+    CpuKnobs bestInfer = search("infer", o_.budgetSeconds);
+    if (!writeSchedule(bestTrain, bestInfer))
+      return 1;
+    if (o_.baselines)
+      printBaselines(bestTrain, bestInfer);
+    return 0;
+  }
+
+private:
+  double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  bool loadJournal() {
+    if (o_.fresh)
+      std::filesystem::remove(journalPath_);
+    std::ifstream in(journalPath_);
+    if (!in)
+      return true;
+    std::string line;
+    int lineNo = 0;
+    while (std::getline(in, line)) {
+      ++lineNo;
+      if (line.empty())
+        continue;
+      journalEmpty_ = false;
+      if (line[0] == '#') {
+        std::string expect = "# lenetc autotune journal: " + model_ + " " + targetClass_ + " batch " + std::to_string(o_.batch);
+        if (lineNo == 1 && line != expect) {
+          log_ << "lenetc: error: '" << journalPath_ << "' is the journal of another search (" << line.substr(2)
+               << "): remove it or pass --fresh\n";
+          return false;
+        }
+        continue;
+      }
+      std::istringstream fields(line);
+      std::string key, knobs, ms;
+      if (!std::getline(fields, key, '\t') || !std::getline(fields, knobs, '\t') || !std::getline(fields, ms)) {
+        log_ << journalPath_ << ":" << lineNo << ": warning: unreadable line skipped\n";
+        continue;
+      }
+      measured_[key + "\t" + knobs] = std::stod(ms);
+    }
+    return true;
+  }
+
+  // Lowers the model afresh (Funcs take one schedule each) and returns the pipeline `key`.
+  bool lowerFresh(const std::string &key, LoweredPipeline &out) {
+    ScheduleOptions none;
+    none.unscheduled = true;
+    std::vector<LoweredPipeline> pipelines;
+    if (!lowerModule(module_, target_, none, pipelines))
+      return false;
+    for (auto &p : pipelines)
+      if (pipelineKey(p.name) == key) {
+        out = std::move(p);
+        return true;
+      }
+    return false;
+  }
+
+  // The median time of one candidate schedule, or -1 when it fails.
+  double measure(const std::string &key, const std::function<bool(LoweredPipeline &)> &schedule, std::string &error) {
+    LoweredPipeline p;
+    if (!lowerFresh(key, p)) {
+      error = "cannot lower the model";
+      return -1;
+    }
+    try {
+      if (!schedule(p)) {
+        error = "the schedule does not apply";
+        return -1;
+      }
+    } catch (const H::Error &e) {
+      error = e.what();
+      return -1;
+    }
+    Timing t;
+    if (!timePipeline(p, o_.batch, o_.samples, t, error))
+      return -1;
+    return t.medianMs;
+  }
+
+  double measureKnobs(const std::string &key, const CpuKnobs &k) {
+    std::string id = key + "\t" + k.describe();
+    if (auto it = measured_.find(id); it != measured_.end())
+      return it->second;
+    std::string error;
+    double ms = measure(key, [&](LoweredPipeline &p) { return applyKnobs(p, k, key); }, error);
+    measured_[id] = ms;
+    journal_ << id << "\t" << ms << "\n" << std::flush;
+    ++candidates_;
+    return ms;
+  }
+
+  bool applyKnobs(LoweredPipeline &p, const CpuKnobs &k, const std::string &key) {
+    std::string text = formatSchedule(header(), {{key, generateCpuSchedule(p, k)}});
+    return applyScheduleText("<candidate>", text, key, p, nullptr);
+  }
+
+  std::map<std::string, std::string> header(const std::string &measuredText = "(searching)") const {
+    return {{"model", model_},     {"target", targetClass_},   {"machine", describeMachine()},
+            {"date", today()},     {"measured", measuredText}};
+  }
+
+  // Coordinate descent from the target's default knobs: each knob in turn takes the value
+  // that times fastest with the others fixed, until a whole pass finds nothing faster or
+  // the budget (seconds since the start) runs out.
+  CpuKnobs search(const std::string &key, double until) {
+    CpuKnobs best = defaultCpuKnobs(target_);
+    double bestMs = measureKnobs(key, best);
+    report(key, best, bestMs, bestMs);
+    if (bestMs < 0) {
+      log_ << "lenetc: warning: the default schedule of " << key << " failed to run\n";
+      return best;
+    }
+    initial_[key] = bestMs;
+    std::vector<Knob> space = knobSpace(best);
+    for (bool improved = true; improved;) {
+      improved = false;
+      for (const Knob &knob : space)
+        for (int v : knob.values) {
+          if (elapsed() > until) {
+            log_ << "  " << key << ": budget spent; best " << formatMs(bestMs) << " ms\n";
+            best_[key] = bestMs;
+            return best;
+          }
+          CpuKnobs c = best;
+          c.*knob.field = v;
+          if (c.describe() == best.describe())
+            continue;
+          double ms = measureKnobs(key, c);
+          report(key, c, ms, bestMs);
+          if (ms > 0 && ms < bestMs * 0.99) {
+            best = c;
+            bestMs = ms;
+            improved = true;
+          }
+        }
+    }
+    log_ << "  " << key << ": converged (no knob makes it faster); best " << formatMs(bestMs) << " ms\n";
+    best_[key] = bestMs;
+    return best;
+  }
+
+  void report(const std::string &key, const CpuKnobs &k, double ms, double bestMs) {
+    log_ << "  [" << formatDuration(elapsed()) << "/" << formatDuration(o_.budgetSeconds) << "] " << key << " "
+         << k.describe() << ": " << formatMs(ms) << " ms" << (ms > 0 && ms < bestMs * 0.99 ? "  (new best)" : "")
+         << "\n" << std::flush;
+  }
+
+  bool writeSchedule(const CpuKnobs &train, const CpuKnobs &infer) {
+    LoweredPipeline pt, pi;
+    if (!lowerFresh("train_step", pt) || !lowerFresh("infer", pi))
+      return false;
+    std::ostringstream measured;
+    measured << "train_step " << formatMs(best_["train_step"]) << " ms, infer " << formatMs(best_["infer"])
+             << " ms (batch " << o_.batch << ", " << std::thread::hardware_concurrency() << " threads, median of "
+             << o_.samples << " calls)";
+    std::string comment = "Written by lenetc autotune (" + std::to_string(measured_.size()) +
+                          " candidates measured).\ntrain_step knobs: " + train.describe() +
+                          "\ninfer knobs: " + infer.describe();
+    std::string text = formatSchedule(header(measured.str()),
+                                      {{"train_step", generateCpuSchedule(pt, train)},
+                                       {"infer", generateCpuSchedule(pi, infer)}},
+                                      comment);
+    // Written beside the target and renamed over it: an interrupted run leaves the old file.
+    std::string tmp = o_.output + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << text;
+      if (!out.flush()) {
+        log_ << "lenetc: error: cannot write '" << tmp << "'\n";
+        return false;
+      }
+    }
+    std::filesystem::rename(tmp, o_.output);
+    log_ << "wrote " << o_.output << ": train_step " << formatMs(best_["train_step"]) << " ms (default "
+         << formatMs(initial_["train_step"]) << "), infer " << formatMs(best_["infer"]) << " ms (default "
+         << formatMs(initial_["infer"]) << ")\n";
+    return true;
+  }
+
+  // Halide 14's autoschedulers on the same pipelines, with estimates at the tuning batch.
+  double autoscheduled(const std::string &key, const std::string &name, std::string &error) {
+    static bool loaded = false;
+    if (!loaded) {
+      for (const char *lib : {"mullapudi2016", "adams2019", "li2018"})
+        H::load_plugin(std::string(LENETC_HALIDE_PLUGIN_DIR) + "/libautoschedule_" + lib + ".so");
+      loaded = true;
+    }
+    return measure(key, [&](LoweredPipeline &p) {
+      for (size_t i = 0; i < p.inputs.size(); ++i)
+        for (size_t d = 0; d < p.inputExtents[i].size(); ++d)
+          if (p.inputExtents[i][d] < 0)
+            p.inputs[i].dim(static_cast<int>(d)).set_estimate(0, o_.batch);
+      for (size_t i = 0; i < p.outputs.size(); ++i)
+        for (size_t d = 0; d < p.outputExtents[i].size(); ++d)
+          if (p.outputExtents[i][d] < 0)
+            p.outputs[i].output_buffer().dim(static_cast<int>(d)).set_estimate(0, o_.batch);
+      H::MachineParams machine(static_cast<int>(std::thread::hardware_concurrency()), 32 * 1024 * 1024, 40);
+      p.pipeline().auto_schedule(name, p.target, machine);
+      return true;
+    }, error);
+  }
+
+  void printBaselines(const CpuKnobs &train, const CpuKnobs &infer) {
+    log_ << "\nbaselines (the same pipelines, batch " << o_.batch << ", median of " << o_.samples << " calls):\n";
+    // Adams2019's default beam search takes minutes on a training step: greedy here.
+    setenv("HL_BEAM_SIZE", "1", 0);
+    struct Row {
+      std::string name;
+      double ms[2];
+    };
+    std::vector<Row> rows;
+    const char *keys[2] = {"train_step", "infer"};
+    auto add = [&](const std::string &name, auto time) {
+      Row r{name, {0, 0}};
+      for (int i = 0; i < 2; ++i) {
+        std::string error;
+        r.ms[i] = time(keys[i], error);
+        if (r.ms[i] < 0)
+          log_ << "  " << name << " " << keys[i] << ": " << error.substr(0, 200) << "\n";
+      }
+      rows.push_back(r);
+      log_ << "  " << std::left << std::setw(30) << name << " " << formatMs(r.ms[0]) << ", " << formatMs(r.ms[1]) << " (ms: train_step, infer)\n"
+           << std::flush;
+    };
+    add("naive (every Func at root)", [&](const std::string &key, std::string &error) {
+      return measure(key, [&](LoweredPipeline &p) {
+        return applyScheduleText("<naive>", formatSchedule(header(), {{key, {}}}), key, p, nullptr);
+      }, error);
+    });
+    for (const char *a : {"Mullapudi2016", "Adams2019", "Li2018"})
+      add(std::string(a) + (std::string(a) == "Adams2019" ? " (greedy)" : ""),
+          [&](const std::string &key, std::string &error) { return autoscheduled(key, a, error); });
+    add("default (generated)", [&](const std::string &key, std::string &) { return initial_[key]; });
+    add("tuned (" + o_.output + ")", [&](const std::string &key, std::string &) {
+      return measureKnobs(key, key == std::string("train_step") ? train : infer);
+    });
+    log_ << "\n| schedule | train_step ms | infer ms |\n|---|---|---|\n";
+    for (const auto &r : rows)
+      log_ << "| " << r.name << " | " << formatMs(r.ms[0]) << " | " << formatMs(r.ms[1]) << " |\n";
+  }
+
+  mlir::ModuleOp module_;
+  H::Target target_;
+  const AutotuneOptions &o_;
+  std::ostream &log_;
+  std::string journalPath_, model_, targetClass_;
+  std::ofstream journal_;
+  bool journalEmpty_ = true;
+  std::map<std::string, double> measured_, best_, initial_;
+  int candidates_ = 0;
+  Clock::time_point start_;
+};
+
+} // namespace
+
+int autotune(mlir::ModuleOp module, const H::Target &target, const AutotuneOptions &options, std::ostream &log) {
+  if (target.has_gpu_feature()) {
+    log << "lenetc: error: autotune times schedules on this machine's CPU: there is no GPU to time a GPU "
+           "schedule on (give a CPU target)\n";
+    return 2;
+  }
+  return Tuner(module, target, options, log).run();
+}
+
+} // namespace lenetc
