@@ -28,10 +28,12 @@ function(lenetc_add_model target)
   endif()
   list(APPEND libs "${dir}/${ARG_NAME}_runtime.a")
   list(APPEND outputs ${libs})
+  # lenetc picks the model's schedule for the target from schedules/ (docs/schedules.md).
+  file(GLOB schedule_files CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/schedules/${ARG_NAME}.*.sched")
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"
-    DEPENDS lenetc "${model_file}"
+    DEPENDS lenetc "${model_file}" ${schedule_files}
     COMMENT "lenetc: compiling ${ARG_MODEL} for ${ARG_HALIDE_TARGET}"
     VERBATIM)
   add_library(${target} STATIC "${dir}/${ARG_NAME}_model.cpp")

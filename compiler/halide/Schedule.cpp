@@ -670,10 +670,11 @@ bool applyScheduleText(const std::string &path, const std::string &text, const s
   return parseSchedule(file, diag, s) && applySchedule(s, key, p, diag);
 }
 
-void printScheduleSkeleton(const LoweredPipeline &p, std::ostream &os) {
-  os << "[" << pipelineKey(p.name) << "]\n";
+std::vector<std::string> scheduleSkeleton(const LoweredPipeline &p) {
+  std::vector<std::string> out;
   for (const auto &[name, f] : p.funcs) {
-    os << "# " << name << "(";
+    std::ostringstream os;
+    os << "#   " << name << "(";
     std::vector<H::Var> args = f.args();
     for (size_t i = 0; i < args.size(); ++i)
       os << (i ? ", " : "") << args[i].name();
@@ -683,8 +684,9 @@ void printScheduleSkeleton(const LoweredPipeline &p, std::ostream &os) {
       for (const H::RVar &r : f.rvars(u))
         os << " " << fileName(r.name());
     }
-    os << "\n";
+    out.push_back(os.str());
   }
+  return out;
 }
 
 std::string scheduleTargetClass(const H::Target &t, bool gpuVariant) {

@@ -83,9 +83,9 @@ std::string formatSchedule(const std::map<std::string, std::string> &header,
 bool applyScheduleText(const std::string &path, const std::string &text, const std::string &key,
                        LoweredPipeline &p, std::ostream *messages);
 
-// The Funcs of `p` a schedule may name, with their variables and update stages, as
-// comment lines under the pipeline's section header (lenetc --emit=schedule).
-void printScheduleSkeleton(const LoweredPipeline &p, std::ostream &os);
+// The Funcs of `p` a schedule may name, with their variables and update stages, as comment
+// lines (lenetc --emit=schedule lists them under the generated schedule). `p` unscheduled.
+std::vector<std::string> scheduleSkeleton(const LoweredPipeline &p);
 
 // What a schedule file's `target` names: x86-avx512, x86-avx2, x86-sse41, arm-neon,
 // cuda, opencl (the GPU variant's API), or "" for a target no schedule covers.

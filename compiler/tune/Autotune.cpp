@@ -31,16 +31,16 @@ std::string describeMachine() {
   return model + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores";
 }
 
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-std::string today() {
+std::string todayUtc() {
   std::time_t t = std::time(nullptr);
   char buf[16];
   std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
   return buf;
 }
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
 
 std::string formatMs(double ms) {
   if (ms < 0)
@@ -201,7 +201,7 @@ private:
 
   std::map<std::string, std::string> header(const std::string &measuredText = "(searching)") const {
     return {{"model", model_},     {"target", targetClass_},   {"machine", describeMachine()},
-            {"date", today()},     {"measured", measuredText}};
+            {"date", todayUtc()},     {"measured", measuredText}};
   }
 
   // Coordinate descent from the target's default knobs: each knob in turn takes the value

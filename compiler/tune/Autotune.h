@@ -26,4 +26,7 @@ int autotune(mlir::ModuleOp module, const Halide::Target &target, const Autotune
 // This machine, for a schedule's header: "Intel(R) Xeon(R) Processor, 2 cores".
 std::string describeMachine();
 
+// Today's date, UTC: 2026-11-22.
+std::string todayUtc();
+
 } // namespace lenetc
