@@ -162,8 +162,7 @@ int runEmit(const std::vector<std::string> &args) {
     // The default schedule the generator writes for this target, as a schedule file, with
     // the Funcs it may name: a starting point for hand tuning.
     std::vector<LoweredPipeline> pipelines;
-    schedules.unscheduled = true;
-    schedules.messages = nullptr;
+    schedules.defaultOnly = schedules.unscheduled = true;
     if (!lowerModule(c.module(), target, schedules, pipelines))
       return 1;
     bool gpu = target.has_gpu_feature();

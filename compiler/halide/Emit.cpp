@@ -134,7 +134,7 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
         return false;
       if (options.messages)
         *options.messages << "lenetc: " << (gpu ? "GPU" : "CPU") << " schedule " << s->source.path()
-                          << " (tuned on " << s->parsed.header.at("machine") << ", "
+                          << " (machine: " << s->parsed.header.at("machine") << ", "
                           << s->parsed.header.at("date") << ")\n";
     } else if (options.messages && !options.defaultOnly && options.files.empty()) {
       *options.messages << "lenetc: note: no tuned " << (gpu ? "GPU" : "CPU") << " schedule for '" << model

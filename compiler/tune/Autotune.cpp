@@ -216,6 +216,15 @@ private:
       return best;
     }
     initial_[key] = bestMs;
+    // Resuming: go on from the fastest candidate the journal knows.
+    for (const auto &[id, ms] : measured_) {
+      CpuKnobs k;
+      if (id.compare(0, key.size() + 1, key + "\t") == 0 && ms > 0 && ms < bestMs &&
+          k.parse(id.substr(key.size() + 1))) {
+        best = k;
+        bestMs = ms;
+      }
+    }
     std::vector<Knob> space = knobSpace(best);
     for (bool improved = true; improved;) {
       improved = false;

@@ -85,7 +85,8 @@ private:
       func.resize(u);
     done_.insert(func);
   }
-  std::string task() const { return k_.batchTask > 1 ? ", " + str(k_.batchTask) : ""; }
+  // A task of several examples: the last one may be short (any batch size, even 1).
+  std::string task() const { return k_.batchTask > 1 ? ", " + str(k_.batchTask) + ", GuardWithIf" : ""; }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
   // that fits (at least 4), or 0 when the dimension is too short to vectorize.
   int widthFor(int extent) const {

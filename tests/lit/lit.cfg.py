@@ -22,5 +22,16 @@ if shutil.which("clinfo"):
     if "Device" in listing:
         config.available_features.add("opencl")
 
+# NVIDIA's PTX assembler (CUDA's bin directory on these machines): the CUDA schedules are
+# assembled for sm_80 and sm_90 where it is present.
+ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+else:
+    lit_config.note("ptxas not found (PATH, /usr/local/cuda/bin): the CUDA PTX tests are skipped")
+if "opencl" not in config.available_features:
+    lit_config.note("no OpenCL platform (install pocl-opencl-icd): the OpenCL schedule tests are skipped")
+
 # FileCheck, not and count come from LLVM 14's tools directory.
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])
