@@ -4,6 +4,8 @@
 # seeds. Writes bench/results/accuracy.md (a table) and the per-run logs beside it.
 #
 #   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2
+#   REUSE_TORCH=1 bash bench/accuracy.sh     keep the PyTorch runs already in bench/results
+#                                            (rerun lenetc's only, e.g. after a schedule change)
 #
 # About an hour on a 2-core machine. Needs the build (scripts/setup.sh) and, for the
 # reference, Debian's python3-torch (installed here if missing).
@@ -30,6 +32,10 @@ run_ours() { # model seed extra-args...
 }
 run_torch() { # name seed args...
   local name=$1 seed=$2; shift 2
+  if [ "${REUSE_TORCH:-0}" = 1 ] && [ -f "$out/torch-$name-seed$seed.json" ]; then
+    torch_acc "$out/torch-$name-seed$seed.json"
+    return
+  fi
   /usr/bin/python3 "$reference" train --threads 2 --seed "$seed" --json "$out/torch-$name-seed$seed.json" "$@" \
     > "$out/torch-$name-seed$seed.log" 2>&1
   torch_acc "$out/torch-$name-seed$seed.json"
