@@ -582,39 +582,36 @@ int main(int argc, char **argv) {
     std::cout << kVersion << "\n";
     return 0;
   }
+  // Each command: its name, its help, what runs it.
+  struct Command {
+    const char *name;
+    void (*help)(std::ostream &);
+    int (*run)(const std::vector<std::string> &);
+  };
+  static const Command commands[] = {
+      {"summary", printSummaryHelp, runSummary}, {"graph", printGraphHelp, runGraph},
+      {"compile", printCompileHelp, runCompile}, {"build", printBuildHelp, runBuild},
+      {"time", printTimeHelp, runTime},          {"autotune", printAutotuneHelp, runAutotune}};
   if (first == "help") {
-    if (rest.empty())
+    if (rest.empty()) {
       printMainHelp(std::cout);
-    else if (rest[0] == "summary")
-      printSummaryHelp(std::cout);
-    else if (rest[0] == "graph")
-      printGraphHelp(std::cout);
-    else if (rest[0] == "compile")
-      printCompileHelp(std::cout);
-    else if (rest[0] == "build")
-      printBuildHelp(std::cout);
-    else if (rest[0] == "time")
-      printTimeHelp(std::cout);
-    else if (rest[0] == "autotune")
-      printAutotuneHelp(std::cout);
-    else
-      return usageError("no help for '" + rest[0] + "' (commands: summary, graph, compile, build, time, autotune)", "");
-    return 0;
+      return 0;
+    }
+    std::string names;
+    for (const Command &c : commands) {
+      if (rest[0] == c.name) {
+        c.help(std::cout);
+        return 0;
+      }
+      names += (names.empty() ? "" : ", ") + std::string(c.name);
+    }
+    return usageError("no help for '" + rest[0] + "' (commands: " + names + ")", "");
   }
   // Anything thrown past a command (file system, Halide) is one line and status 1.
   try {
-    if (first == "summary")
-      return runSummary(rest);
-    if (first == "graph")
-      return runGraph(rest);
-    if (first == "compile")
-      return runCompile(rest);
-    if (first == "build")
-      return runBuild(rest);
-    if (first == "time")
-      return runTime(rest);
-    if (first == "autotune")
-      return runAutotune(rest);
+    for (const Command &c : commands)
+      if (first == c.name)
+        return c.run(rest);
     return runEmit(args);
   } catch (const std::exception &e) {
     std::cerr << "lenetc: error: " << e.what() << "\n";

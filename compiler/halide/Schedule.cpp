@@ -448,6 +448,20 @@ private:
     return true;
   }
 
+  // The arguments tile and two-dimensional gpu_tile share: (x, y, outer x, outer y,
+  // inner x, inner y, x factor, y factor[, tail]); the new variables join `vars`.
+  struct Tile2D {
+    Var x, y, xo, yo, xi, yi;
+    int fx = 0, fy = 0;
+    H::TailStrategy tail = H::TailStrategy::Auto;
+  };
+  bool tile2D(const ScheduleCall &c, Vars &vars, const std::string &form, Tile2D &g) {
+    return expectArgs(c, 8, 9, form) && var(c, 0, vars, g.x) && var(c, 1, vars, g.y) && number(c, 6, g.fx) &&
+           number(c, 7, g.fy) && tail(c, 8, g.tail) && newVar(c, 2, vars, g.x.isRVar, g.xo) &&
+           newVar(c, 3, vars, g.y.isRVar, g.yo) && newVar(c, 4, vars, g.x.isRVar, g.xi) &&
+           newVar(c, 5, vars, g.y.isRVar, g.yi);
+  }
+
   bool applyCall(H::Func f, const StageSchedule &s, const ScheduleCall &c) {
     Vars &vars = varsOf(f, s.update);
     H::Stage st = s.update < 0 ? H::Stage(f) : f.update(s.update);
@@ -483,14 +497,10 @@ private:
         return false;
       st.fuse(a.get(), b.get(), d.get());
     } else if (n == "tile") {
-      if (!expectArgs(c, 8, 9, "(x, y, xo, yo, xi, yi, xfactor, yfactor[, tail])") || !var(c, 0, vars, a) ||
-          !var(c, 1, vars, b) || !number(c, 6, k1) || !number(c, 7, k2) || !tail(c, 8, t))
+      Tile2D g;
+      if (!tile2D(c, vars, "(x, y, xo, yo, xi, yi, xfactor, yfactor[, tail])", g))
         return false;
-      Var xo, yo, xi, yi;
-      if (!newVar(c, 2, vars, a.isRVar, xo) || !newVar(c, 3, vars, b.isRVar, yo) ||
-          !newVar(c, 4, vars, a.isRVar, xi) || !newVar(c, 5, vars, b.isRVar, yi))
-        return false;
-      st.tile(a.get(), b.get(), xo.get(), yo.get(), xi.get(), yi.get(), k1, k2, t);
+      st.tile(g.x.get(), g.y.get(), g.xo.get(), g.yo.get(), g.xi.get(), g.yi.get(), g.fx, g.fy, g.tail);
     } else if (n == "reorder") {
       std::vector<H::VarOrRVar> order;
       if (!expectArgs(c, 2, 16, "two or more variables, innermost first"))
@@ -579,14 +589,10 @@ private:
           return false;
         st.gpu_tile(a.get(), b.get(), d.get(), k1, t);
       } else {
-        if (!expectArgs(c, 8, 9, "(x, y, bx, by, tx, ty, xsize, ysize[, tail])") || !var(c, 0, vars, a) ||
-            !var(c, 1, vars, b) || !number(c, 6, k1) || !number(c, 7, k2) || !tail(c, 8, t))
+        Tile2D g;
+        if (!tile2D(c, vars, "(x, y, bx, by, tx, ty, xsize, ysize[, tail])", g))
           return false;
-        Var bx, by, tx, ty;
-        if (!newVar(c, 2, vars, a.isRVar, bx) || !newVar(c, 3, vars, b.isRVar, by) ||
-            !newVar(c, 4, vars, a.isRVar, tx) || !newVar(c, 5, vars, b.isRVar, ty))
-          return false;
-        st.gpu_tile(a.get(), b.get(), bx.get(), by.get(), tx.get(), ty.get(), k1, k2, t);
+        st.gpu_tile(g.x.get(), g.y.get(), g.xo.get(), g.yo.get(), g.xi.get(), g.yi.get(), g.fx, g.fy, g.tail);
       }
     } else if (n == "store_in") {
       static const std::map<std::string, H::MemoryType> types = {

@@ -190,7 +190,6 @@ private:
     double ms = measure(key, [&](LoweredPipeline &p) { return applyKnobs(p, k, key); }, error);
     measured_[id] = ms;
     journal_ << id << "\t" << ms << "\n" << std::flush;
-    ++candidates_;
     return ms;
   }
 
@@ -361,7 +360,6 @@ private:
   std::ofstream journal_;
   bool journalEmpty_ = true;
   std::map<std::string, double> measured_, best_, initial_;
-  int candidates_ = 0;
   Clock::time_point start_;
 };
 
