@@ -1,7 +1,8 @@
 // Speed of a compiled model's pipelines on real Fashion-MNIST batches held in memory, the
 // way lenet_torch.py's `bench` times PyTorch: training steps (forward, backward and the SGD
 // update) and inference, examples per second (median of repeats), and batch-1 latency.
-//   lenetc_bench --threads N [--repeat-s S] [--repeats R]     prints one JSON object per line
+//   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--only train|infer[:BATCH]]
+// prints one JSON object per line; --only runs one mode (and batch), e.g. under `perf record`.
 #include "Data.h"
 #include "Optimizer.h"
 #include "lenetc/ModelInfo.h"
@@ -59,6 +60,7 @@ std::vector<double> measure(const std::function<void(int)> &fn, int64_t batch, d
 int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   double repeatSeconds = 1.5;
+  std::string only;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--threads")
@@ -67,7 +69,12 @@ int main(int argc, char **argv) {
       repeats = std::atoi(argv[i + 1]);
     else if (a == "--repeat-s")
       repeatSeconds = std::atof(argv[i + 1]);
+    else if (a == "--only")
+      only = argv[i + 1];
   }
+  auto wanted = [&](const std::string &mode, int64_t batch) {
+    return only.empty() || only == mode || only == mode + ":" + std::to_string(batch);
+  };
   halide_set_num_threads(threads);
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", model.classes);
   const int64_t size = 784;
@@ -97,6 +104,8 @@ int main(int argc, char **argv) {
   };
 
   for (int64_t batch : {256, 64, 1}) {
+    if (!wanted("train", batch))
+      continue;
     int64_t nb = std::min<int64_t>(data.train.count / batch, 512);
     auto loss = Buffer<float>::make_scalar();
     auto correct = Buffer<int32_t>::make_scalar();
@@ -117,6 +126,8 @@ int main(int argc, char **argv) {
     report("train", batch, measure(step, batch, repeatSeconds, repeats));
   }
   for (int64_t batch : {256, 1}) {
+    if (!wanted("infer", batch))
+      continue;
     int64_t nb = std::min<int64_t>(data.train.count / batch, 512);
     Buffer<float> probs(model.classes, static_cast<int>(batch));
     auto infer = [&](int i) {

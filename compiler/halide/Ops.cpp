@@ -260,35 +260,32 @@ Func correctCount(const std::string &name, Func logits, Func labels, int classes
 // --- backward ------------------------------------------------------------------------
 
 Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s) {
-  Var x("x"), y("y"), c("c"), n("n"), j("j"), ox("ox"), oy("oy");
+  Var x("x"), y("y"), c("c"), n("n"), kx("kx"), ky("ky"), ci("ci"), co("co"), ox("ox"), oy("oy"), f("f");
   const Window &win = s.window;
   const int k = win.size;
+  // The transposed convolution, as a direct sum: each input position gathers dout over the
+  // windows that cover it, weighted by the filter entry that joined them. It costs what the
+  // forward conv costs and vectorizes along x like it, with no im2col matrix in between.
+  // dout is zero outside the conv's output (`.padded`, a Func a schedule can store per
+  // example) and the weight a Func of its own (`.weights`: a table conv's expanded).
+  Func bounded = BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
+  Func padded(halideName(name) + "__padded");
+  padded(ox, oy, f, n) = bounded(ox, oy, f, n);
   Func wd = denseWeight(name, w, s);
-  // First, per output position, the gradient of its whole receptive field: a matrix
-  // product over the filters, cols[j] = sum over f of W[f, j] dout[f], j = kx + k (ky + k c)
-  // running along the weight's memory order. Then each input position gathers the entries
-  // of the fields that cover it (col2im).
-  Var f("f");
-  Func wflat(halideName(name) + "__wflat"); // the weight as W[f][j]
-  wflat(j, f) = wd(j % k, (j / k) % k, j / (k * k), f);
-  RDom rf(0, s.filters, "rf");
-  // The product accumulates in `.cols.acc`, which a schedule can compute per tile of cols.
-  Func acc(halideName(name) + "__cols__acc");
-  acc(j, ox, oy, n) = 0.f;
-  acc(j, ox, oy, n) += wflat(j, rf) * dout(ox, oy, rf, n);
-  Func cols(halideName(name) + "__cols");
-  cols(j, ox, oy, n) = acc(j, ox, oy, n);
-  Func bounded =
-      BoundaryConditions::constant_exterior(cols, 0.f, {Range(), {0, win.outWidth()}, {0, win.outHeight()}});
-  RDom r(0, k, 0, k, "r");
+  Func wk(halideName(name) + "__weights");
+  wk(kx, ky, ci, co) = wd(kx, ky, ci, co);
+  RDom r(0, k, 0, k, 0, s.filters, "r");
   // ox * stride + kx - pad = x
   Expr px = x + win.pad - r.x, py = y + win.pad - r.y;
-  Expr term = bounded(r.x + k * (r.y + k * c), px / win.stride, py / win.stride, n);
+  Expr term = wk(r.x, r.y, c, r.z) * padded(px / win.stride, py / win.stride, r.z, n);
   if (win.stride > 1)
     term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);
+  // The sum accumulates in `.acc`, which a schedule computes per tile of rows, in registers.
+  Func acc(halideName(name) + "__acc");
+  acc(x, y, c, n) = 0.f;
+  acc(x, y, c, n) += term;
   Func din = named(name);
-  din(x, y, c, n) = 0.f;
-  din(x, y, c, n) += term;
+  din(x, y, c, n) = acc(x, y, c, n);
   return din;
 }
 

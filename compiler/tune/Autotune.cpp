@@ -70,8 +70,7 @@ std::vector<Knob> knobSpace(const CpuKnobs &start) {
       {"accumulators", &CpuKnobs::accumulators, L >= 16 ? std::vector<int>{8, 12, 16, 20, 24} : std::vector<int>{6, 8, 10, 12, 14}},
       {"denseTileI", &CpuKnobs::denseTileI, {1, 2, 3, 4}},
       {"denseTileU", &CpuKnobs::denseTileU, {2, 3, 4, 6, 8}},
-      {"colsTileJ", &CpuKnobs::colsTileJ, {1, 2, 3}},
-      {"colsTileX", &CpuKnobs::colsTileX, {2, 5, 10}},
+      {"gradInRows", &CpuKnobs::gradInRows, {1, 2, 3}},
       {"batchTask", &CpuKnobs::batchTask, {1, 2, 4, 8, 16}},
       {"lanes", &CpuKnobs::lanes, {L, L / 2}},
   };

@@ -10,7 +10,7 @@ namespace lenetc {
 std::string CpuKnobs::describe() const {
   std::ostringstream os;
   os << "lanes=" << lanes << " accumulators=" << accumulators << " denseTileI=" << denseTileI
-     << " denseTileU=" << denseTileU << " colsTileJ=" << colsTileJ << " colsTileX=" << colsTileX
+     << " denseTileU=" << denseTileU << " gradInRows=" << gradInRows
      << " batchTask=" << batchTask << " filtersInner=" << (filtersInner ? 1 : 0);
   return os.str();
 }
@@ -20,7 +20,7 @@ bool CpuKnobs::parse(const std::string &text) {
   std::string item;
   std::map<std::string, int *> fields = {{"lanes", &lanes},           {"accumulators", &accumulators},
                                           {"denseTileI", &denseTileI}, {"denseTileU", &denseTileU},
-                                          {"colsTileJ", &colsTileJ},   {"colsTileX", &colsTileX},
+                                          {"gradInRows", &gradInRows},
                                           {"batchTask", &batchTask}};
   int inner = filtersInner;
   fields["filtersInner"] = &inner;
@@ -35,8 +35,8 @@ bool CpuKnobs::parse(const std::string &text) {
     }
   }
   filtersInner = inner != 0;
-  return lanes >= 1 && accumulators >= 1 && denseTileI >= 1 && denseTileU >= 1 && colsTileJ >= 1 &&
-         colsTileX >= 1 && batchTask >= 1;
+  return lanes >= 1 && accumulators >= 1 && denseTileI >= 1 && denseTileU >= 1 && gradInRows >= 1 &&
+         batchTask >= 1;
 }
 
 CpuKnobs defaultCpuKnobs(const Halide::Target &target) {
@@ -77,6 +77,9 @@ public:
 
 private:
   bool has(const std::string &name) const { return p_.funcs.count(name) > 0; }
+  bool trains() const {
+    return std::any_of(p_.kinds.begin(), p_.kinds.end(), [](const auto &k) { return k.second == "dense_grad_weight"; });
+  }
   const std::vector<int> &extents(const std::string &name) const { return p_.extents.at(name); }
   void line(const std::string &stage, const std::string &directives) {
     lines_.push_back(stage + ": " + directives);
@@ -123,6 +126,10 @@ private:
       return convGradInput(name);
     if (kind == "dense_grad_weight" || kind == "dense_grad_input")
       return denseGrad(name, kind == "dense_grad_weight" ? "u" : "n");
+    // A training step stores the flattened input of a dense layer: its weight gradient
+    // reads it along i, which, inline, would gather from the (x, y, c) layout.
+    if (kind == "flatten" && trains())
+      return line(name, "compute_root().parallel(n" + task() + ")" + vec("i", extents(name)[0], "GuardWithIf"));
     if (kind == "flatten" || kind == "flatten_grad")
       return line(name, "compute_inline()");
     if (kind == "avgpool" || kind == "subsample") {
@@ -296,21 +303,28 @@ private:
                                         str(lanes) + ").unroll(ji)");
   }
 
-  // A conv's input gradient: per example, the receptive fields' gradients (a product over
-  // filters, in register tiles), then each input position gathers them.
+  // A conv's input gradient, the transposed conv: per example, R rows at a time, all the
+  // input channels and the row's vectors along x accumulate in registers while the sum runs
+  // over filters and window offsets; dout, zero-padded, is stored per example (it fits in L1).
   void convGradInput(const std::string &name) {
     const std::vector<int> &e = extents(name); // x, y, c, n
-    if (has(name + ".wflat"))
-      line(name + ".wflat", "compute_root()");
-    int tj = k_.colsTileJ, tx = k_.colsTileX;
-    while (tj * tx > k_.accumulators && tx > 1)
-      --tx;
-    line(name + ".cols", "compute_at(" + name + ", n).split(j, jo, ji, " + str(tj * L) + ", RoundUp).split(ox, oxo, oxi, " +
-                             str(tx) + ").reorder(ji, oxi, jo, oxo, oy).vectorize(ji, " + str(L) + ")");
-    line(name + ".cols.acc", "compute_at(" + name + ".cols, jo).vectorize(j, " + str(L) + ").unroll(j).unroll(ox)");
-    line(name + ".cols.acc.update(0)", "reorder(j, ox, rf.x, oy, n).vectorize(j, " + str(L) + ").unroll(j).unroll(ox)");
-    line(name, "compute_root().parallel(n" + task() + ")" + vec("x", e[0]));
-    line(name + ".update(0)", "reorder(x, r.x, r.y, y, c, n).parallel(n" + task() + ")" + vec("x", e[0], "GuardWithIf"));
+    int W = e[0], H = e[1], C = e[2];
+    line(name + ".weights", "compute_root()");
+    line(name + ".padded", "compute_at(" + name + ", n)");
+    // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
+    // extra lanes' results are discarded.
+    int w = W >= (3 * L) / 4 ? L : std::max(1, widthFor(W));
+    int vectors = (W + w - 1) / w;
+    int rows = std::max(1, std::min({k_.gradInRows, H, k_.accumulators / std::max(1, vectors * C)}));
+    bool unrollChannels = vectors * C * rows <= k_.accumulators;
+    std::string xv = w > 1 ? ".vectorize(x, " + str(w) + (W % w ? ", RoundUp" : "") + ")" : "";
+    std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
+    line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n).parallel(n" +
+                   task() + ")" + xv);
+    line(name + ".acc", "compute_at(" + name + ", yo)" + xv);
+    std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + (W % w ? ", RoundUp" : "") + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
+                              : "reorder(x, c, y, r.x, r.y, r.z, n)";
+    line(name + ".acc.update(0)", inner + (unrollChannels ? ".unroll(c)" : "") + ".unroll(y)");
   }
 
   const LoweredPipeline &p_;

@@ -18,8 +18,7 @@ struct CpuKnobs {
   int accumulators = 12; // the most vector accumulators a product tile may use
   int denseTileI = 2;   // dense gradients: vectors per tile along the inputs
   int denseTileU = 4;   // dense gradients: rows (units or examples) per tile
-  int colsTileJ = 2;    // conv input gradient: vectors per tile along the receptive field
-  int colsTileX = 5;    // conv input gradient: output positions per tile
+  int gradInRows = 2;   // conv input gradient: rows per register tile
   int batchTask = 1;    // examples per parallel task in per-example loops
   bool filtersInner = true; // convs with at least `lanes` filters: store filters innermost
 
