@@ -60,7 +60,16 @@ std::string str(int v) { return std::to_string(v); }
 // One schedule, written stage by stage.
 class CpuWriter {
 public:
-  CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {}
+  CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {
+    // Who reads each Func, by model names.
+    std::map<std::string, std::string> byHalideName;
+    for (const auto &[name, f] : p.funcs)
+      byHalideName[f.name()] = name;
+    for (const auto &[name, f] : p.funcs)
+      for (const auto &[callee, function] : Halide::Internal::find_direct_calls(f.function()))
+        if (auto it = byHalideName.find(callee); it != byHalideName.end() && it->second != name)
+          consumers_[it->second].insert(name);
+  }
 
   std::vector<std::string> run() {
     // Ops first: each may schedule its helpers and its activation.
@@ -77,6 +86,13 @@ public:
 
 private:
   bool has(const std::string &name) const { return p_.funcs.count(name) > 0; }
+  bool onlyActivationGradsRead(const std::string &name) const {
+    auto it = consumers_.find(name);
+    return it != consumers_.end() && std::all_of(it->second.begin(), it->second.end(), [&](const std::string &c) {
+      auto k = p_.kinds.find(c);
+      return k != p_.kinds.end() && endsWith(k->second, "_grad") && kActivations.count(k->second.substr(0, k->second.size() - 5));
+    });
+  }
   bool trains() const {
     return std::any_of(p_.kinds.begin(), p_.kinds.end(), [](const auto &k) { return k.second == "dense_grad_weight"; });
   }
@@ -139,8 +155,14 @@ private:
     if (kind == "maxpool_grad") {
       line(name + ".is_max", "compute_inline()");
       line(name + ".argmax", "compute_root().parallel(n" + task() + ")");
-      return elementwise(name);
     }
+    // A pooling gradient read only by its activation's gradient is computed inside it: one
+    // pass over the largest maps of the backward pass instead of two.
+    if ((kind == "avgpool_grad" || kind == "maxpool_grad" || kind == "subsample_grad_input") &&
+        onlyActivationGradsRead(name))
+      return line(name, "compute_inline()");
+    if (kind == "maxpool_grad")
+      return elementwise(name);
     const std::vector<int> &e = extents(name);
     if (e.size() >= 2 && e.back() < 0 && p_.funcs.at(name).num_update_definitions() == 0)
       return elementwise(name);
@@ -226,6 +248,19 @@ private:
     if (act.empty()) {
       line(name, "compute_root().parallel(n" + task() + ")");
       line(name + ".update(0)", product + ".parallel(n" + task() + ")");
+      return;
+    }
+    // Tiles of units x examples, like the gradients' (`denseGrad`): each weight vector
+    // loaded serves `tn` examples, where one example a time streams the whole weight
+    // through L2 per example.
+    int ti = std::min(k_.denseTileI, U / L), tn = k_.denseTileU;
+    while (ti * tn > k_.accumulators && tn > 1)
+      --tn;
+    if (ti >= 1 && tn > 1) {
+      line(act, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(n, no, ni, " + str(tn) +
+                    ", GuardWithIf).reorder(ii, ni, io, no).vectorize(ii, " + str(L) + ").parallel(no)");
+      line(name, "compute_at(" + act + ", io).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
+      line(name + ".update(0)", "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
       return;
     }
     line(act, "compute_root().parallel(n" + task() + ")" + vec("i", U, "GuardWithIf"));
@@ -332,6 +367,7 @@ private:
   const int L;
   std::vector<std::string> lines_;
   std::set<std::string> done_;
+  std::map<std::string, std::set<std::string>> consumers_;
 };
 
 } // namespace
