@@ -113,13 +113,7 @@ int main(int argc, char **argv) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
       Buffer<int32_t> y(data.train.labels.data() + first, static_cast<int>(batch));
-      std::vector<void *> args{x.raw_buffer(), y.raw_buffer()};
-      for (auto &b : pb)
-        args.push_back(b.raw_buffer());
-      args.push_back(loss.raw_buffer());
-      args.push_back(correct.raw_buffer());
-      for (auto &b : gb)
-        args.push_back(b.raw_buffer());
+      std::vector<void *> args = lenetc::trainStepArgs(x, y, pb, loss, correct, gb);
       model.trainStep(args.data());
       opt.step(params, grads, 1e-6); // a tiny rate: the parameters stay sane over many steps
     };
@@ -133,10 +127,7 @@ int main(int argc, char **argv) {
     auto infer = [&](int i) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
-      std::vector<void *> args{x.raw_buffer()};
-      for (auto &b : pb)
-        args.push_back(b.raw_buffer());
-      args.push_back(probs.raw_buffer());
+      std::vector<void *> args = lenetc::inferArgs(x, pb, probs);
       model.infer(args.data());
     };
     report("infer", batch, measure(infer, batch, repeatSeconds, repeats));

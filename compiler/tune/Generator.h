@@ -16,8 +16,8 @@ namespace lenetc {
 struct CpuKnobs {
   int lanes = 16;       // floats per vector (AVX-512: 16, AVX2: 8)
   int accumulators = 12; // the most vector accumulators a product tile may use
-  int denseTileI = 2;   // dense gradients: vectors per tile along the inputs
-  int denseTileU = 4;   // dense gradients: rows (units or examples) per tile
+  int denseTileI = 2;   // dense products and gradients: vectors per tile along i
+  int denseTileU = 4;   // dense products and gradients: rows (units or examples) per tile
   int gradInRows = 2;   // conv input gradient: rows per register tile
   int batchTask = 1;    // examples per parallel task in per-example loops
   bool filtersInner = true; // convs with at least `lanes` filters: store filters innermost

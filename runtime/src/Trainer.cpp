@@ -175,10 +175,7 @@ Pipelines choosePipelines(const ModelInfo &m, const std::string &device) {
     pb.push_back(paramBuffer(m.params[i], zeros[i]));
   std::vector<float> example(static_cast<size_t>(exampleSize(m)), 0.0f);
   Buffer<float> x = inputBuffer(m, example.data(), 1), probs(m.classes, 1);
-  std::vector<void *> args{x.raw_buffer()};
-  for (auto &b : pb)
-    args.push_back(b.raw_buffer());
-  args.push_back(probs.raw_buffer());
+  std::vector<void *> args = inferArgs(x, pb, probs);
   std::string errors;
   capturedHalideErrors = &errors;
   std::vector<halide_buffer_t *> all;
@@ -219,10 +216,7 @@ Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std:
     int64_t n = std::min(chunk, e.count - start);
     Buffer<float> x = inputBuffer(m, e.x.data() + start * size, n);
     Buffer<float> p(m.classes, static_cast<int>(n));
-    std::vector<void *> args{x.raw_buffer()};
-    for (auto &b : pb)
-      args.push_back(b.raw_buffer());
-    args.push_back(p.raw_buffer());
+    std::vector<void *> args = inferArgs(x, pb, p);
     if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), p.raw_buffer()}) != 0)
       throw Error("the inference pipeline failed");
     for (int64_t i = 0; i < n; ++i) {
@@ -272,10 +266,7 @@ int runPredict(const ModelInfo &m, const Options &o) {
   for (int i = 0; i < m.numParams; ++i)
     pb.push_back(paramBuffer(m.params[i], s.params[i]));
   Buffer<float> x = inputBuffer(m, e.x.data(), 1);
-  std::vector<void *> args{x.raw_buffer()};
-  for (auto &b : pb)
-    args.push_back(b.raw_buffer());
-  args.push_back(probs.raw_buffer());
+  std::vector<void *> args = inferArgs(x, pb, probs);
   if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), probs.raw_buffer()}) != 0)
     throw Error("the inference pipeline failed");
   // The classes of the data set the checkpoint was trained on, or (a directory) the model's own.
@@ -428,13 +419,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
       }
       Buffer<float> x = inputBuffer(m, xBatch.data(), n);
       Buffer<int32_t> y(yBatch.data(), static_cast<int>(n));
-      std::vector<void *> args{x.raw_buffer(), y.raw_buffer()};
-      for (auto &b : pb)
-        args.push_back(b.raw_buffer());
-      args.push_back(lossBuf.raw_buffer());
-      args.push_back(correctBuf.raw_buffer());
-      for (auto &b : gb)
-        args.push_back(b.raw_buffer());
+      std::vector<void *> args = trainStepArgs(x, y, pb, lossBuf, correctBuf, gb);
       if (callPipeline(pipes.trainStep, args, 2 + pb.size(), {x.raw_buffer(), y.raw_buffer()}) != 0)
         throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
       double loss = lossBuf();

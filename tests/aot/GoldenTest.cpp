@@ -120,13 +120,7 @@ TEST_F(Golden, TrainingStepMatchesPyTorch) {
   for (int i = 0; i < model.numParams; ++i)
     grads.push_back(paramBuffer(model.params[i], i, false));
 
-  std::vector<void *> args{x.raw_buffer(), y.raw_buffer()};
-  for (auto &p : params)
-    args.push_back(p.raw_buffer());
-  args.push_back(loss.raw_buffer());
-  args.push_back(correct.raw_buffer());
-  for (auto &g : grads)
-    args.push_back(g.raw_buffer());
+  std::vector<void *> args = lenetc::trainStepArgs(x, y, params, loss, correct, grads);
   ASSERT_EQ(model.trainStep(args.data()), 0);
 
   expectMatches(loss.data(), golden["loss"], 0, "loss");
@@ -141,10 +135,7 @@ TEST_F(Golden, TrainingStepMatchesPyTorch) {
 
 TEST_F(Golden, InferenceMatchesPyTorch) {
   Buffer<float> probs(model.classes, kBatch);
-  std::vector<void *> args{x.raw_buffer()};
-  for (auto &p : params)
-    args.push_back(p.raw_buffer());
-  args.push_back(probs.raw_buffer());
+  std::vector<void *> args = lenetc::inferArgs(x, params, probs);
   ASSERT_EQ(model.infer(args.data()), 0);
   expectMatches(probs.data(), golden["probs"], golden["probs.f32err"].at(0), "probabilities");
 }
@@ -154,10 +145,7 @@ TEST_F(Golden, AnyBatchSizeWithoutRecompiling) {
   Buffer<float> probsAll(model.classes, kBatch), probsOne(model.classes, 1);
   Buffer<float> one = x.cropped(x.dimensions() - 1, 0, 1);
   for (auto *pair : {&probsAll, &probsOne}) {
-    std::vector<void *> args{pair == &probsAll ? x.raw_buffer() : one.raw_buffer()};
-    for (auto &p : params)
-      args.push_back(p.raw_buffer());
-    args.push_back(pair->raw_buffer());
+    std::vector<void *> args = lenetc::inferArgs(pair == &probsAll ? x : one, params, *pair);
     ASSERT_EQ(model.infer(args.data()), 0);
   }
   for (int k = 0; k < model.classes; ++k)

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace lenetc {
 
@@ -56,5 +57,28 @@ struct ModelInfo {
   int (*inferGpu)(void **args);
   const char *target; // the Halide target it was compiled for
 };
+
+// The pipelines' argument arrays, in the order above, from Halide::Runtime::Buffers (or
+// anything with raw_buffer()): the one place that knows that order.
+template <class X, class Params, class Out>
+std::vector<void *> inferArgs(X &x, Params &params, Out &probs) {
+  std::vector<void *> args{x.raw_buffer()};
+  for (auto &p : params)
+    args.push_back(p.raw_buffer());
+  args.push_back(probs.raw_buffer());
+  return args;
+}
+
+template <class X, class Y, class Params, class Loss, class Correct>
+std::vector<void *> trainStepArgs(X &x, Y &labels, Params &params, Loss &loss, Correct &correct, Params &grads) {
+  std::vector<void *> args{x.raw_buffer(), labels.raw_buffer()};
+  for (auto &p : params)
+    args.push_back(p.raw_buffer());
+  args.push_back(loss.raw_buffer());
+  args.push_back(correct.raw_buffer());
+  for (auto &g : grads)
+    args.push_back(g.raw_buffer());
+  return args;
+}
 
 } // namespace lenetc
