@@ -501,7 +501,7 @@ void printAutotuneHelp(std::ostream &os) {
   os << "Usage: lenetc autotune MODEL.nn -o FILE.sched [--target T] [--budget 10m]\n\n"
         "Searches the schedule generator's knobs (tile sizes, vector width, task size) for the\n"
         "model's training step, then its inference, by compiling candidates and timing them on\n"
-        "this machine (the median of repeated calls), and writes the fastest as a schedule file.\n"
+        "this machine (the fastest of repeated calls), and writes the fastest as a schedule file.\n"
         "Each timing is appended to FILE.sched.journal: an interrupted run resumes from it.\n"
         "Then it times, on the same pipelines, every Func at root (naive), Halide's three\n"
         "autoschedulers, the default and the tuned schedule, and prints the table.\n\n"

@@ -104,6 +104,13 @@ private:
       func.resize(u);
     done_.insert(func);
   }
+  // The tile size, at most `most`, that splits `extent` into the fewest and most even tiles:
+  // 25 window offsets with 20 accumulators are 13 + 12, not 20 + a pass of 5 that reads the
+  // whole input again for a quarter of the work.
+  static int balancedTile(int extent, int most) {
+    int tiles = (extent + most - 1) / most;
+    return (extent + tiles - 1) / tiles;
+  }
   // A task of several examples: the last one may be short (any batch size, even 1).
   std::string task() const { return k_.batchTask > 1 ? ", " + str(k_.batchTask) + ", GuardWithIf" : ""; }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
@@ -166,6 +173,8 @@ private:
     const std::vector<int> &e = extents(name);
     if (e.size() >= 2 && e.back() < 0 && p_.funcs.at(name).num_update_definitions() == 0)
       return elementwise(name);
+    if (kind == "bias_grad" && has(name + ".sum"))
+      return biasGrad(name);
     line(name, "compute_root()"); // scalars, sums
   }
 
@@ -292,6 +301,31 @@ private:
     line(name + ".acc.update(0)", "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
   }
 
+  // A bias gradient, summed in double over positions and examples: a partial sum per
+  // example (rfactor), in parallel, its channels innermost so that their sums run side by
+  // side (vectors of them when the map is stored channels innermost), then the examples'
+  // partial sums in order. A dense bias sums over examples only: units innermost.
+  void biasGrad(const std::string &name) {
+    const std::vector<int> &e = extents(name); // c
+    int C = e[0];
+    int dl = L / 2; // doubles per vector
+    Halide::Func sum = p_.funcs.at(name + ".sum"); // a handle
+    line(name, "compute_root()");
+    if (sum.update(0).get_schedule().rvars().size() == 1) {
+      line(name + ".sum", "compute_root()");
+      line(name + ".sum.update(0)", "reorder(c, r)" + (C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : ""));
+      return;
+    }
+    std::string conv = name.substr(0, name.find('.'));
+    bool channelsInner = filtersInner(conv);
+    line(name + ".sum", "compute_root()");
+    line(name + ".sum.update(0)", "rfactor(r.z, n, " + name + ".per_example)");
+    line(name + ".per_example", "compute_root().parallel(n" + task() + ")");
+    line(name + ".per_example.update(0)",
+         "reorder(c, r.x, r.y, n).parallel(n" + task() + ")" +
+             (channelsInner && C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : C <= 16 ? ".unroll(c)" : ""));
+  }
+
   // A conv's weight gradient dW[f][j] = sum over positions and examples of dout[f] patch[j].
   void convGradWeight(const std::string &name) {
     std::string conv = name.substr(0, name.find('.'));
@@ -308,7 +342,8 @@ private:
       // Vectorized over filters (dout stored filters innermost), per input channel: the
       // channel's k*k window offsets times the filter vectors accumulate in registers.
       int vectors = (F + L - 1) / L;
-      int jt = std::max(1, k_.accumulators / vectors);
+      const int k = extents(name)[0];
+      int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
       std::string tail = F % L ? ", GuardWithIf" : "";
       line(dw, "compute_root().reorder(kx, ky, f, c).parallel(c)");
       line(name + ".flat", "compute_at(" + dw + ", c).reorder_storage(f, j).vectorize(f, " + str(L) + tail + ")");
@@ -330,12 +365,29 @@ private:
       line(name + ".flat.update(0)", "reorder(j, f, r.x, r.y, r.z)");
       return;
     }
+    // A lane count that is not a power of two (28 = 2 x 14) makes LLVM assemble every vector
+    // from 8 + 4 + 2 pieces. With a padded input (defined everywhere) the lanes are rounded
+    // up to a whole vector instead: the extra lanes read past the row and are never summed.
+    // Without one, a power of two that divides the row is next best.
+    std::string laneVec = str(lanes);
+    if (lanes & (lanes - 1)) {
+      int pow2 = 0;
+      for (int d = L; d >= 8 && !pow2; d /= 2)
+        if (W % d == 0)
+          pow2 = d;
+      if (has(name + ".padded") && 2 * lanes > L)
+        laneVec = str(L) + ", RoundUp";
+      else if (pow2)
+        lanes = pow2, laneVec = str(pow2);
+    }
     line(name + ".flat", "compute_at(" + dw + ", f)");
     line(name + ".flat.update(0)", "split(r.x, rxo, rxi, " + str(lanes) + ").rfactor(rxi, lane, " + name + ".lanes)");
-    line(name + ".lanes", "compute_at(" + dw + ", f).reorder_storage(lane, j, f).vectorize(lane, " + str(lanes) + ")");
-    line(name + ".lanes.update(0)", "split(j, jo, ji, " + str(std::max(1, k_.accumulators)) +
+    line(name + ".lanes", "compute_at(" + dw + ", f).reorder_storage(lane, j, f).vectorize(lane, " + laneVec + ")");
+    const std::vector<int> &we = extents(name); // kx, ky, c, f
+    int jt = balancedTile(dw == name ? we[0] * we[1] * we[2] : k_.accumulators, std::max(1, k_.accumulators));
+    line(name + ".lanes.update(0)", "split(j, jo, ji, " + str(jt) +
                                         ", GuardWithIf).reorder(lane, ji, rxo, r.y, r.z, jo).vectorize(lane, " +
-                                        str(lanes) + ").unroll(ji)");
+                                        laneVec + ").unroll(ji)");
   }
 
   // A conv's input gradient, the transposed conv: per example, R rows at a time, all the
