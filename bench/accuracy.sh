@@ -3,7 +3,7 @@
 # reference (../shared/reference/lenet_torch.py), on the same machine, same settings, same
 # seeds. Writes bench/results/accuracy.md (a table) and the per-run logs beside it.
 #
-#   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2
+#   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2 (the README: 0 1 2 3 4)
 #   REUSE_TORCH=1 bash bench/accuracy.sh     keep the PyTorch runs already in bench/results
 #                                            (rerun lenetc's only, e.g. after a schedule change)
 #
