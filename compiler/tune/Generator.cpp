@@ -404,12 +404,13 @@ private:
     int vectors = (W + w - 1) / w;
     int rows = std::max(1, std::min({k_.gradInRows, H, k_.accumulators / std::max(1, vectors * C)}));
     bool unrollChannels = vectors * C * rows <= k_.accumulators;
-    std::string xv = w > 1 ? ".vectorize(x, " + str(w) + (W % w ? ", RoundUp" : "") + ")" : "";
+    std::string xTail = W % w ? ", RoundUp" : "";
+    std::string xv = w > 1 ? ".vectorize(x, " + str(w) + xTail + ")" : "";
     std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
     line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n).parallel(n" +
                    task() + ")" + xv);
     line(name + ".acc", "compute_at(" + name + ", yo)" + xv);
-    std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + (W % w ? ", RoundUp" : "") + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
+    std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + xTail + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
                               : "reorder(x, c, y, r.x, r.y, r.z, n)";
     line(name + ".acc.update(0)", inner + (unrollChannels ? ".unroll(c)" : "") + ".unroll(y)");
   }

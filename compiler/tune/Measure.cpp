@@ -27,10 +27,10 @@ double msSince(std::chrono::steady_clock::time_point t0) {
 
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error) {
   try {
-    // Inputs shaped like a training run's: images in [0, 1], parameters at the scale of an
-    // initialisation (+-1/sqrt(fan-in)). Larger weights saturate the activations and fill
-    // the backward pass with denormal floats, which x86 computes up to 100x slower: the
-    // timings then measured the data, not the schedule.
+    // Inputs like a training run's: images in [0, 1], parameters at the scale of an
+    // initialisation (+-1/sqrt(fan-in)), biases small. Arbitrary weights would saturate the
+    // activations, and a timing could then depend on the data (denormal floats are slow on
+    // x86) rather than on the schedule.
     std::mt19937 rng(0);
     std::vector<H::Buffer<>> inputs;
     for (size_t i = 0; i < p.inputs.size(); ++i) {

@@ -27,8 +27,8 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
   // Keras' Adam: the bias corrections folded into the step size (its "epsilon hat" form).
   const double adamLr =
       lr * std::sqrt(1 - std::pow(c.beta2, double(steps_))) / (1 - std::pow(c.beta1, double(steps_)));
-  // The optimizer is chosen once per step, not per element: a string compare in the inner
-  // loop cost a tenth of LeNet-5's training step.
+  // The optimizer is chosen once per step, not per element: a string compare per element
+  // cost a tenth of lenetc_bench's time (most of it at small batches).
   const bool adam = c.name == "adam", rmsprop = c.name == "rmsprop";
   for (size_t p = 0; p < params.size(); ++p) {
     float *w = params[p].data();
