@@ -23,39 +23,50 @@ std::vector<int> withBatch(const std::vector<int> &extents, int batch) {
 double msSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
+// Halide 14's Buffer::for_each_value reads an uninitialised stride when it flattens a dense
+// buffer's dimensions (undefined behaviour that UBSan reports at random): these buffers are
+// freshly allocated and dense, so fill them in memory order.
+template <typename T, typename F> void fillDense(H::Buffer<> &b, F next) {
+  T *data = b.as<T>().data();
+  for (size_t i = 0, n = b.number_of_elements(); i < n; ++i)
+    data[i] = next();
+}
 } // namespace
+
+PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned seed) {
+  // Images in [0, 1], parameters at the scale of an initialisation (+-1/sqrt(fan-in)),
+  // biases small. Arbitrary weights would saturate the activations, and a timing could
+  // then depend on the data rather than on the schedule.
+  std::mt19937 rng(seed);
+  PipelineBuffers out;
+  for (size_t i = 0; i < p.inputs.size(); ++i) {
+    const std::vector<int> &extents = p.inputExtents[i];
+    H::Buffer<> b(p.inputs[i].type(), withBatch(extents, batch));
+    bool perExample = std::any_of(extents.begin(), extents.end(), [](int e) { return e < 0; });
+    if (b.type() == H::Int(32)) {
+      // Labels: any class index (the algorithms clamp them).
+      int k = 0;
+      fillDense<int32_t>(b, [&] { return k++ % 10; });
+    } else {
+      double fanIn = 1;
+      for (size_t d = 0; d + 1 < extents.size(); ++d)
+        fanIn *= extents[d];
+      float bound = perExample ? 1.0f : extents.size() == 1 ? 0.1f : float(1 / std::sqrt(fanIn));
+      std::uniform_real_distribution<float> uniform(perExample ? 0.0f : -bound, bound);
+      fillDense<float>(b, [&] { return uniform(rng); });
+    }
+    p.inputs[i].set(b);
+    out.inputs.push_back(b);
+  }
+  for (size_t i = 0; i < p.outputs.size(); ++i)
+    out.outputs.emplace_back(p.outputs[i].output_types()[0], withBatch(p.outputExtents[i], batch));
+  return out;
+}
 
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error) {
   try {
-    // Inputs like a training run's: images in [0, 1], parameters at the scale of an
-    // initialisation (+-1/sqrt(fan-in)), biases small. Arbitrary weights would saturate the
-    // activations, and a timing could then depend on the data (denormal floats are slow on
-    // x86) rather than on the schedule.
-    std::mt19937 rng(0);
-    std::vector<H::Buffer<>> inputs;
-    for (size_t i = 0; i < p.inputs.size(); ++i) {
-      const std::vector<int> &extents = p.inputExtents[i];
-      H::Buffer<> b(p.inputs[i].type(), withBatch(extents, batch));
-      bool perExample = std::any_of(extents.begin(), extents.end(), [](int e) { return e < 0; });
-      if (b.type() == H::Int(32)) {
-        // Labels: any class index (the algorithms clamp them).
-        int k = 0;
-        b.as<int32_t>().for_each_value([&](int32_t &v) { v = k++ % 10; });
-      } else {
-        double fanIn = 1;
-        for (size_t d = 0; d + 1 < extents.size(); ++d)
-          fanIn *= extents[d];
-        float bound = perExample ? 1.0f : extents.size() == 1 ? 0.1f : float(1 / std::sqrt(fanIn));
-        std::uniform_real_distribution<float> uniform(perExample ? 0.0f : -bound, bound);
-        b.as<float>().for_each_value([&](float &v) { v = uniform(rng); });
-      }
-      p.inputs[i].set(b);
-      inputs.push_back(b);
-    }
-    std::vector<H::Buffer<>> outputs;
-    for (size_t i = 0; i < p.outputs.size(); ++i)
-      outputs.emplace_back(p.outputs[i].output_types()[0], withBatch(p.outputExtents[i], batch));
-    H::Realization r(outputs);
+    PipelineBuffers buffers = bindTrainingScaleInputs(p, batch, 0);
+    H::Realization r(buffers.outputs);
     H::Pipeline pipeline = p.pipeline();
     auto t0 = std::chrono::steady_clock::now();
     pipeline.compile_jit(p.target);

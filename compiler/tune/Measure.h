@@ -5,6 +5,7 @@
 #include "halide/Lower.h"
 
 #include <string>
+#include <vector>
 
 namespace lenetc {
 
@@ -13,6 +14,14 @@ struct Timing {
   int samples = 0;
   double compileSeconds = 0;
 };
+
+// Binds `p`'s inputs to fresh buffers of `batch` examples holding inputs like a training
+// run's (fixed pseudo-random values from `seed`) and returns them with buffers for its
+// outputs. The input buffers must outlive the calls; reset p.inputs afterwards.
+struct PipelineBuffers {
+  std::vector<Halide::Buffer<>> inputs, outputs;
+};
+PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned seed);
 
 // Sets the number of Halide worker threads for JIT-compiled pipelines (before the first call).
 void setJitThreads(int threads);
