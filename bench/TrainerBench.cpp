@@ -1,6 +1,7 @@
 // Speed of a compiled model's pipelines on real Fashion-MNIST batches held in memory, the
 // way lenet_torch.py's `bench` times PyTorch: training steps (forward, backward and the SGD
-// update) and inference, examples per second (median of repeats), and batch-1 latency.
+// update) and inference, examples per second (median of repeats), and batch-1 latency (the
+// one-example pipeline, infer_one).
 //   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--only train|infer[:BATCH]]
 // prints one JSON object per line; --only runs one mode (and batch), e.g. under `perf record`.
 #include "Data.h"
@@ -128,7 +129,8 @@ int main(int argc, char **argv) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
       std::vector<void *> args = lenetc::inferArgs(x, pb, probs);
-      model.infer(args.data());
+      // One example goes through the latency pipeline, as the trainer's predict does.
+      (batch == 1 ? model.inferOne : model.infer)(args.data());
     };
     report("infer", batch, measure(infer, batch, repeatSeconds, repeats));
   }

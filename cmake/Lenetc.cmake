@@ -1,7 +1,7 @@
 # lenetc_add_model(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>])
 #
 # Compiles a model description with lenetc at build time into a static library <target>:
-# the AOT training-step and inference pipelines, the Halide runtime they share and the
+# the AOT training-step and inference pipelines (any batch, and one example), the Halide runtime they share and the
 # model's glue (lenetc::ModelInfo, symbol lenetc_model_<model>). Linking <target> needs
 # neither libHalide nor LLVM. NAME defaults to the file's stem (models/lenet5.nn: lenet5),
 # which must be the name the file gives its model; HALIDE_TARGET defaults to host.
@@ -18,10 +18,11 @@ function(lenetc_add_model target)
     set(ARG_HALIDE_TARGET host)
   endif()
   set(dir "${CMAKE_CURRENT_BINARY_DIR}/${target}")
-  set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a")
-  set(outputs "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_model.cpp"
+  set(libs "${dir}/${ARG_NAME}_train_step.a" "${dir}/${ARG_NAME}_infer.a" "${dir}/${ARG_NAME}_infer_one.a")
+  set(outputs "${dir}/${ARG_NAME}_train_step.h" "${dir}/${ARG_NAME}_infer.h" "${dir}/${ARG_NAME}_infer_one.h"
+    "${dir}/${ARG_NAME}_model.cpp"
     "${dir}/${ARG_NAME}_main.cpp")
-  # A GPU target also makes GPU variants of both pipelines.
+  # A GPU target also makes GPU variants of the training step and inference.
   if(ARG_HALIDE_TARGET MATCHES "opencl|cuda|metal|d3d12compute|openglcompute")
     list(APPEND libs "${dir}/${ARG_NAME}_train_step_gpu.a" "${dir}/${ARG_NAME}_infer_gpu.a")
     list(APPEND outputs "${dir}/${ARG_NAME}_train_step_gpu.h" "${dir}/${ARG_NAME}_infer_gpu.h")

@@ -270,6 +270,7 @@ void printCompileHelp(std::ostream &os) {
         "else the default schedule), and compiles both ahead of time into DIR:\n"
         "  <model>_train_step.a/.h   x, labels, parameters -> loss, correct count, gradients\n"
         "  <model>_infer.a/.h        x, parameters -> class probabilities\n"
+        "  <model>_infer_one.a/.h    the same for exactly one example, scheduled for latency\n"
         "  <model>_runtime.a         the Halide runtime they share\n"
         "  <model>_model.cpp         the model's description for the runtime (lenetc::ModelInfo)\n"
         "Nothing of Halide's compiler or LLVM is needed to link or run them.\n\n"
@@ -485,12 +486,13 @@ int runTime(const std::vector<std::string> &args) {
   for (auto &p : pipelines) {
     Timing t;
     std::string error;
-    if (!timePipeline(p, batch, samples, t, error)) {
+    int examples = p.fixedBatch ? p.fixedBatch : batch; // infer_one takes one example
+    if (!timePipeline(p, examples, samples, t, error)) {
       std::cerr << "lenetc: error: " << p.name << ": " << error << "\n";
       return 1;
     }
     std::printf("%-24s batch %d: median %.3f ms, fastest %.3f ms (%d calls; %.0f examples/s; compiled in %.1f s)\n",
-                p.name.c_str(), batch, t.medianMs, t.minMs, t.samples, batch * 1000.0 / t.medianMs,
+                p.name.c_str(), examples, t.medianMs, t.minMs, t.samples, examples * 1000.0 / t.medianMs,
                 t.compileSeconds);
     std::fflush(stdout);
   }

@@ -149,11 +149,25 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
     llvm::StringRef name = func.getName();
     if (!name.endswith("_train_step") && !name.endswith("_infer"))
       continue;
-    for (const auto &[variantTarget, gpu] : variants) {
+    // Inference is lowered once more for the CPU with the batch fixed at one example
+    // (`<model>_infer_one`): a latency pipeline with its own schedule (serial, constant
+    // sizes, the weights read as stored) beside the throughput one.
+    std::vector<std::pair<H::Target, bool>> lowerings = variants;
+    std::vector<int> fixedBatches(variants.size(), 0);
+    if (name.endswith("_infer")) {
+      lowerings.push_back(variants.front());
+      fixedBatches.push_back(1);
+    }
+    for (size_t v = 0; v < lowerings.size(); ++v) {
+      const auto &[variantTarget, gpu] = lowerings[v];
       LoweredPipeline p;
       try {
         if (!lowerToHalide(func, p))
           return false;
+        if (fixedBatches[v]) {
+          fixBatch(p, fixedBatches[v]);
+          p.name += "_one";
+        }
       } catch (const H::Error &e) {
         func.emitError() << "internal error: Halide rejected the lowering of '" << func.getName()
                          << "': " << e.what();

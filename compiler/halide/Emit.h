@@ -1,5 +1,6 @@
 // From the lenet dialect to Halide pipelines and ahead-of-time libraries.
-//   lowerModule:  @m_train_step and @m_infer (after autodiff) -> two LoweredPipelines
+//   lowerModule:  @m_train_step and @m_infer (after autodiff) -> LoweredPipelines: the training
+//                 step, inference, one-example inference (and GPU variants of the first two)
 //   printStmt:    the lowered loop nest (lenetc --emit=halide)
 //   compileAOT:   static libraries and headers, linked later without libHalide or LLVM
 #pragma once

@@ -256,4 +256,23 @@ bool Lowering::run(FuncOp func) {
 
 bool lowerToHalide(FuncOp func, LoweredPipeline &out) { return Lowering(out).run(func); }
 
+void fixBatch(LoweredPipeline &p, int batch) {
+  auto fix = [batch](std::vector<int> &extents) {
+    bool perExample = false;
+    for (int &e : extents)
+      if (e < 0)
+        e = batch, perExample = true;
+    return perExample;
+  };
+  for (size_t i = 0; i < p.inputs.size(); ++i)
+    if (fix(p.inputExtents[i]))
+      p.inputs[i].dim(p.inputs[i].dimensions() - 1).set_bounds(0, batch);
+  for (size_t i = 0; i < p.outputs.size(); ++i)
+    if (fix(p.outputExtents[i]))
+      p.outputs[i].output_buffer().dim(p.outputs[i].dimensions() - 1).set_bounds(0, batch);
+  for (auto &[name, extents] : p.extents)
+    fix(extents);
+  p.fixedBatch = batch;
+}
+
 } // namespace lenetc

@@ -31,6 +31,7 @@ struct LoweredPipeline {
   std::map<std::string, std::string> kinds;
   std::map<std::string, std::vector<int>> extents;
   Halide::Expr batch;                        // the run-time batch extent
+  int fixedBatch = 0;                        // > 0: compiled for exactly this batch (fixBatch)
   Halide::Target target;                     // what it is compiled for
 
   Halide::Pipeline pipeline() const { return Halide::Pipeline(outputs); }
@@ -39,5 +40,12 @@ struct LoweredPipeline {
 
 // Lowers `func`; on an op it cannot lower, emits an error at the op and returns false.
 bool lowerToHalide(mlir::FuncOp func, LoweredPipeline &out);
+
+// Makes `p` a pipeline for exactly `batch` examples: the batch dimension of its inputs and
+// outputs is bound to [0, batch), and the extents that were -1 become `batch`. Halide then
+// sees constant extents everywhere: no loops over a run-time count, and intermediate
+// buffers of constant size (small ones on the stack, not the heap). Calls with another
+// batch fail Halide's bounds check.
+void fixBatch(LoweredPipeline &p, int batch);
 
 } // namespace lenetc

@@ -21,6 +21,15 @@ namespace {
 
 bool isNameChar(char ch) { return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '.'; }
 
+// "[train_step], [infer] or [infer_one]" for messages.
+std::string sectionList(const std::string &lastSeparator) {
+  const auto &keys = pipelineKeys();
+  std::string out;
+  for (size_t i = 0; i < keys.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == keys.size() ? lastSeparator : ", ") + "[" + keys[i] + "]";
+  return out;
+}
+
 std::string trim(std::string_view s) {
   size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
   return b == std::string_view::npos ? "" : std::string(s.substr(b, e - b + 1));
@@ -165,11 +174,12 @@ bool parseSchedule(const SourceFile &file, DiagnosticEngine &diag, ScheduleFile 
       Loc at = sc.loc();
       std::string name = sc.word();
       if (name.empty() || !sc.accept(']') || !sc.atEnd()) {
-        diag.error(at, "expected a pipeline section: [train_step] or [infer]");
+        diag.error(at, "expected a pipeline section: " + sectionList(" or "));
         return false;
       }
-      if (name != "train_step" && name != "infer") {
-        diag.error(at, "unknown pipeline '" + name + "' (a schedule has [train_step] and [infer])");
+      const auto &keys = pipelineKeys();
+      if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+        diag.error(at, "unknown pipeline '" + name + "' (a schedule has sections " + sectionList(" and ") + ")");
         return false;
       }
       if (out.pipelines.count(name)) {
@@ -203,7 +213,7 @@ bool parseSchedule(const SourceFile &file, DiagnosticEngine &diag, ScheduleFile 
       continue;
     }
     if (!section) {
-      diag.error(sc.loc(), "a stage's directives must follow a pipeline section ([train_step] or [infer])");
+      diag.error(sc.loc(), "a stage's directives must follow a pipeline section (" + sectionList(" or ") + ")");
       return false;
     }
     StageSchedule stage;
@@ -218,7 +228,7 @@ bool parseSchedule(const SourceFile &file, DiagnosticEngine &diag, ScheduleFile 
       return false;
     }
   if (out.pipelines.empty()) {
-    diag.error({1, 1}, "the schedule has no pipeline section ([train_step] or [infer])");
+    diag.error({1, 1}, "the schedule has no pipeline section (" + sectionList(" or ") + ")");
     return false;
   }
   return true;
@@ -719,11 +729,16 @@ std::string scheduleTargetClass(const H::Target &t, bool gpuVariant) {
   return "";
 }
 
+const std::vector<std::string> &pipelineKeys() {
+  static const std::vector<std::string> keys = {"train_step", "infer", "infer_one"};
+  return keys;
+}
+
 std::string pipelineKey(const std::string &name) {
   std::string k = name;
   if (k.size() > 4 && k.compare(k.size() - 4, 4, "_gpu") == 0)
     k.resize(k.size() - 4);
-  for (const std::string suffix : {"train_step", "infer"})
+  for (const std::string suffix : {"train_step", "infer_one", "infer"})
     if (k.size() >= suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0)
       return suffix;
   return k;

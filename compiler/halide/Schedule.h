@@ -91,6 +91,10 @@ std::vector<std::string> scheduleSkeleton(const LoweredPipeline &p);
 // cuda, opencl (the GPU variant's API), or "" for a target no schedule covers.
 std::string scheduleTargetClass(const Halide::Target &target, bool gpuVariant);
 
+// The pipelines a schedule file may have sections for: train_step, infer (any batch) and
+// infer_one (one example: the latency pipeline, CPU only).
+const std::vector<std::string> &pipelineKeys();
+
 // The pipeline key of a lowered pipeline's name: lenet5_train_step_gpu -> train_step.
 std::string pipelineKey(const std::string &pipelineName);
 

@@ -38,6 +38,7 @@ bool linkTrainer(const std::string &dir, const std::string &model, const std::st
       setting("LENETC_RUNTIME_LIBRARY", LENETC_RUNTIME_LIBRARY),
       dir + "/" + model + "_train_step.a",
       dir + "/" + model + "_infer.a",
+      dir + "/" + model + "_infer_one.a",
   };
   // A GPU build's GPU variants.
   for (const char *gpu : {"_train_step_gpu.a", "_infer_gpu.a"})

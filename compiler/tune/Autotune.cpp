@@ -261,8 +261,8 @@ private:
   }
 
   bool writeSchedule(const CpuKnobs &train, const CpuKnobs &infer) {
-    LoweredPipeline pt, pi;
-    if (!lowerFresh("train_step", pt) || !lowerFresh("infer", pi))
+    LoweredPipeline pt, pi, po;
+    if (!lowerFresh("train_step", pt) || !lowerFresh("infer", pi) || !lowerFresh("infer_one", po))
       return false;
     std::ostringstream measured;
     measured << "train_step " << formatMs(best_["train_step"]) << " ms, infer " << formatMs(best_["infer"])
@@ -270,10 +270,13 @@ private:
              << o_.samples << " calls)";
     std::string comment = "Written by lenetc autotune (" + std::to_string(measured_.size()) +
                           " candidates measured).\ntrain_step knobs: " + train.describe() +
-                          "\ninfer knobs: " + infer.describe();
+                          "\ninfer knobs: " + infer.describe() +
+                          "\ninfer_one: the target's default knobs, not searched (a JIT call's own overhead is"
+                          "\nseveral times one example's work; bench/ measures it AOT)";
     std::string text = formatSchedule(header(measured.str()),
                                       {{"train_step", generateCpuSchedule(pt, train)},
-                                       {"infer", generateCpuSchedule(pi, infer)}},
+                                       {"infer", generateCpuSchedule(pi, infer)},
+                                       {"infer_one", generateCpuSchedule(po, defaultCpuKnobs(target_))}},
                                       comment);
     // Written beside the target and renamed over it: an interrupted run leaves the old file.
     std::string tmp = o_.output + ".tmp";

@@ -80,7 +80,7 @@ public:
     // over the batch when they have one.
     for (const auto &[name, f] : p_.funcs)
       if (!done_.count(name) && !f.args().empty() && f.args().back().name() == "n" && f.num_update_definitions() == 0)
-        line(name, "compute_root().parallel(n" + task() + ")");
+        line(name, "compute_root()" + parallelN());
     return lines_;
   }
 
@@ -111,8 +111,16 @@ private:
     int tiles = (extent + most - 1) / most;
     return (extent + tiles - 1) / tiles;
   }
-  // A task of several examples: the last one may be short (any batch size, even 1).
-  std::string task() const { return k_.batchTask > 1 ? ", " + str(k_.batchTask) + ", GuardWithIf" : ""; }
+  // A pipeline for one example (infer_one) runs serially: a parallel loop's tasks cost
+  // more than its work.
+  bool oneExample() const { return p_.fixedBatch == 1; }
+  // In parallel over the batch, tasks of several examples (the last may be short: any
+  // batch size, even 1).
+  std::string parallelN() const {
+    if (oneExample())
+      return "";
+    return ".parallel(n" + (k_.batchTask > 1 ? ", " + str(k_.batchTask) + ", GuardWithIf" : std::string()) + ")";
+  }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
   // that fits (at least 4), or 0 when the dimension is too short to vectorize.
   int widthFor(int extent) const {
@@ -150,18 +158,17 @@ private:
     if (kind == "dense_grad_weight" || kind == "dense_grad_input")
       return denseGrad(name, kind == "dense_grad_weight" ? "u" : "n");
     // A training step stores the flattened input of a dense layer: its weight gradient
-    // reads it along i, which, inline, would gather from the (x, y, c) layout.
-    if (kind == "flatten" && trains())
-      return line(name, "compute_root().parallel(n" + task() + ")" + vec("i", extents(name)[0], "GuardWithIf"));
+    // reads it along i, which, inline, would gather from the (x, y, c) layout (so does a
+    // one-example product, `denseOneExample`).
+    if (kind == "flatten" && (trains() || oneExample()))
+      return line(name, "compute_root()" + parallelN() + vec("i", extents(name)[0], "GuardWithIf"));
     if (kind == "flatten" || kind == "flatten_grad")
       return line(name, "compute_inline()");
-    if (kind == "avgpool" || kind == "subsample") {
-      line(name + ".window_sum", "compute_at(" + name + ", x)");
-      return elementwise(name);
-    }
+    if (kind == "avgpool" || kind == "subsample")
+      return pool(name);
     if (kind == "maxpool_grad") {
       line(name + ".is_max", "compute_inline()");
-      line(name + ".argmax", "compute_root().parallel(n" + task() + ")");
+      line(name + ".argmax", "compute_root()" + parallelN());
     }
     // A pooling gradient read only by its activation's gradient is computed inside it: one
     // pass over the largest maps of the backward pass instead of two.
@@ -171,7 +178,8 @@ private:
     if (kind == "maxpool_grad")
       return elementwise(name);
     const std::vector<int> &e = extents(name);
-    if (e.size() >= 2 && e.back() < 0 && p_.funcs.at(name).num_update_definitions() == 0)
+    bool perExample = e.size() >= 2 && (e.back() < 0 || oneExample());
+    if (perExample && p_.funcs.at(name).num_update_definitions() == 0)
       return elementwise(name);
     if (kind == "bias_grad" && has(name + ".sum"))
       return biasGrad(name);
@@ -186,13 +194,38 @@ private:
     std::string base = name;
     if (endsWith(base, ".grad_in"))
       base.resize(base.size() - 8);
-    std::string conv = base.substr(0, base.find('.'));
-    if (e.size() == 4 && base != conv && kActivations.count(base.substr(conv.size() + 1)) && filtersInner(conv)) {
-      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n).parallel(n" + task() + ")" +
+    if (e.size() == 4 && storedFiltersInner(base)) {
+      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN() +
                      vec("c", e[2], "GuardWithIf"));
       return;
     }
-    line(name, "compute_root().parallel(n" + task() + ")" + vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
+    line(name, "compute_root()" + parallelN() + vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
+  }
+
+  // An activation of a conv stored filters innermost (`c3.sigmoid`).
+  bool storedFiltersInner(const std::string &func) const {
+    std::string conv = func.substr(0, func.find('.'));
+    return func != conv && kActivations.count(func.substr(conv.size() + 1)) && filtersInner(conv);
+  }
+
+  // Average pooling (and subsampling): the window's sum per output vector, vectorized as
+  // the output is, its update too. After an activation stored filters innermost, along the
+  // channels (whole vectors, contiguous loads); otherwise along x.
+  void pool(const std::string &name) {
+    const std::vector<int> &e = extents(name); // x, y, c, n
+    std::string window = name + ".window_sum";
+    bool channelsInner = false;
+    for (const auto &[producer, readers] : consumers_)
+      if (readers.count(window) && storedFiltersInner(producer))
+        channelsInner = true;
+    if (!channelsInner) {
+      line(window, "compute_at(" + name + ", x)" + vec("x", e[0]));
+      line(window + ".update(0)", "reorder(x, win.x, win.y)" + vec("x", e[0], "GuardWithIf"));
+      return elementwise(name);
+    }
+    line(window, "compute_at(" + name + ", x)" + vec("c", e[2], "GuardWithIf"));
+    line(window + ".update(0)", "reorder(c, win.x, win.y)" + vec("c", e[2], "GuardWithIf"));
+    line(name, "compute_root().reorder(c, x, y, n)" + parallelN() + vec("c", e[2], "GuardWithIf"));
   }
 
   // Forward convolution, computed a row of its activation at a time into accumulators that
@@ -204,10 +237,10 @@ private:
     if (has(name + ".weights"))
       line(name + ".weights", filtersInner(name) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
     if (act.empty()) {
-      line(name, "compute_root().parallel(n" + task() + ")" + vec("x", W));
-      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n).parallel(n" + task() + ")" + vec("x", W, "GuardWithIf"));
+      line(name, "compute_root()" + parallelN() + vec("x", W));
+      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN() + vec("x", W, "GuardWithIf"));
       if (has(name + ".padded"))
-        line(name + ".padded", "compute_root().parallel(n" + task() + ")");
+        line(name + ".padded", "compute_root()" + parallelN());
       return;
     }
     if (has(name + ".padded"))
@@ -216,8 +249,8 @@ private:
       int vectors = (F + L - 1) / L;
       int xt = std::max(1, std::min(W, k_.accumulators / vectors));
       std::string tail = F % L ? ", GuardWithIf" : "";
-      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n).parallel(n" + task() +
-                    ").vectorize(c, " + str(L) + tail + ")");
+      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN() +
+                    ".vectorize(c, " + str(L) + tail + ")");
       line(name, "compute_at(" + act + ", y).reorder_storage(c, x, y, n).vectorize(c, " + str(L) + tail + ")");
       line(name + ".update(0)", "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
                                     ", GuardWithIf).reorder(ci, co, xi, r.x, r.y, r.z, xo, y, n).vectorize(ci)" +
@@ -226,7 +259,7 @@ private:
     }
     int w = widthFor(W);
     if (!w) {
-      line(act, "compute_root().parallel(n" + task() + ")");
+      line(act, "compute_root()" + parallelN());
       line(name, "compute_at(" + act + ", n)");
       return;
     }
@@ -235,8 +268,13 @@ private:
     // Rounding the row up to whole vectors reads past the input's edge: only a padded
     // input (a Func defined everywhere) allows it; otherwise the last vector is masked.
     std::string tail = W % w == 0 ? "" : has(name + ".padded") ? ", RoundUp" : ", GuardWithIf";
-    line(act, "compute_root().reorder(x, c, y, n).parallel(n" + task() + ")" + vec("x", W));
-    line(name, "compute_at(" + act + ", y).vectorize(x, " + str(w) + tail + ")");
+    // The rounded row is declared (bound): Halide 14 then computes `.padded` as far as the
+    // row's last vector reads. Without it, it allocates that far but fills only what the
+    // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage
+    // made C1 25x slower in one-example inference).
+    std::string bound = tail == ", RoundUp" ? ".bound(x, 0, " + str(vectors * w) + ")" : "";
+    line(act, "compute_root().reorder(x, c, y, n)" + parallelN() + vec("x", W));
+    line(name, "compute_at(" + act + ", y)" + bound + ".vectorize(x, " + str(w) + tail + ")");
     line(name + ".update(0)", "split(x, xo, xi, " + str(w) + tail + ").reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo)" +
                                   std::string(unrollFilters ? ".unroll(c)" : ""));
   }
@@ -247,6 +285,8 @@ private:
     const std::vector<int> &e = extents(name); // units, n
     int U = e[0];
     std::string act = activationOf(name);
+    if (oneExample())
+      return denseOneExample(name, act);
     int w = widthFor(U);
     if (has(name + ".weights"))
       line(name + ".weights", "compute_root().reorder_storage(ko, ki)");
@@ -255,8 +295,8 @@ private:
                                   ").reorder(ii, io, r, n).vectorize(ii)" + (unroll ? ".unroll(io)" : "")
                             : "reorder(i, r, n)";
     if (act.empty()) {
-      line(name, "compute_root().parallel(n" + task() + ")");
-      line(name + ".update(0)", product + ".parallel(n" + task() + ")");
+      line(name, "compute_root()" + parallelN());
+      line(name + ".update(0)", product + parallelN());
       return;
     }
     // Tiles of units x examples, like the gradients' (`denseGrad`): each weight vector
@@ -272,9 +312,42 @@ private:
       line(name + ".update(0)", "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
       return;
     }
-    line(act, "compute_root().parallel(n" + task() + ")" + vec("i", U, "GuardWithIf"));
+    line(act, "compute_root()" + parallelN() + vec("i", U, "GuardWithIf"));
     line(name, "compute_at(" + act + ", n)");
     line(name + ".update(0)", product);
+  }
+
+  // Dense layer on one example, a matrix-vector product: the weight is read as stored (a
+  // row of K inputs per unit), in vectors along K whose lanes are summed apart (rfactor),
+  // a tile of units at a time in registers; then each unit's lanes are added up. The batch
+  // schedule's transposed copy of the weight would cost more than the product itself.
+  void denseOneExample(const std::string &name, const std::string &act) {
+    int U = extents(name)[0], K = 0;
+    for (size_t i = 0; i < p_.inputNames.size(); ++i)
+      if (p_.inputNames[i] == name + ".w")
+        K = p_.inputExtents[i][0];
+    int lanes = 0;
+    for (int w = L; w >= 4 && !lanes; w /= 2)
+      if (K % w == 0)
+        lanes = w;
+    int units = 1;
+    for (int t = std::min(8, k_.accumulators); t > 1 && units == 1; --t)
+      if (U % t == 0)
+        units = t;
+    if (has(name + ".weights"))
+      line(name + ".weights", "compute_inline()");
+    if (!act.empty())
+      line(act, "compute_root()" + vec("i", U, "GuardWithIf"));
+    line(name, "compute_root()");
+    if (!lanes) {
+      line(name + ".update(0)", "reorder(i, r, n)");
+      return;
+    }
+    line(name + ".update(0)", "split(r, ro, ri, " + str(lanes) + ").rfactor(ri, lane, " + name + ".lanes).split(i, io, ii, " +
+                                  str(units) + ").reorder(ri, ii, io, n)");
+    line(name + ".lanes", "compute_at(" + name + ", io).reorder_storage(lane, i, n).vectorize(lane, " + str(lanes) +
+                              ").unroll(i)");
+    line(name + ".lanes.update(0)", "reorder(lane, i, ro, n).vectorize(lane).unroll(i)");
   }
 
   // Dense gradients (i, u) or (i, n): tiles of the result, each with its accumulator tile
@@ -320,9 +393,9 @@ private:
     bool channelsInner = filtersInner(conv);
     line(name + ".sum", "compute_root()");
     line(name + ".sum.update(0)", "rfactor(r.z, n, " + name + ".per_example)");
-    line(name + ".per_example", "compute_root().parallel(n" + task() + ")");
+    line(name + ".per_example", "compute_root()" + parallelN());
     line(name + ".per_example.update(0)",
-         "reorder(c, r.x, r.y, n).parallel(n" + task() + ")" +
+         "reorder(c, r.x, r.y, n)" + parallelN() +
              (channelsInner && C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : C <= 16 ? ".unroll(c)" : ""));
   }
 
@@ -335,7 +408,7 @@ private:
     if (has(name + ".patches"))
       line(name + ".patches", "compute_inline()");
     if (has(name + ".padded"))
-      line(name + ".padded", "compute_root().parallel(n" + task() + ")");
+      line(name + ".padded", "compute_root()" + parallelN());
     if (dw != name)
       line(name, "compute_root()");
     if (filtersInner(conv)) {
@@ -407,8 +480,8 @@ private:
     std::string xTail = W % w ? ", RoundUp" : "";
     std::string xv = w > 1 ? ".vectorize(x, " + str(w) + xTail + ")" : "";
     std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
-    line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n).parallel(n" +
-                   task() + ")" + xv);
+    line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n)" +
+                   parallelN() + xv);
     line(name + ".acc", "compute_at(" + name + ", yo)" + xv);
     std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + xTail + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
                               : "reorder(x, c, y, r.x, r.y, r.z, n)";

@@ -136,6 +136,7 @@ void reportHalideError(void *, const char *message) {
 struct Pipelines {
   int (*trainStep)(void **) = nullptr;
   int (*infer)(void **) = nullptr;
+  int (*inferOne)(void **) = nullptr; // one example (predict): the latency pipeline on a CPU
   bool gpu = false;
 };
 
@@ -157,7 +158,7 @@ int callPipeline(int (*fn)(void **), std::vector<void *> &args, size_t inputs,
 // --device: auto uses the GPU variants if one answers a probe (one inference), else the CPU
 // ones with a notice; gpu insists; cpu never tries.
 Pipelines choosePipelines(const ModelInfo &m, const std::string &device) {
-  Pipelines cpu{m.trainStep, m.infer, false};
+  Pipelines cpu{m.trainStep, m.infer, m.inferOne, false};
   if (device == "cpu")
     return cpu;
   if (!m.trainStepGpu) {
@@ -186,7 +187,7 @@ Pipelines choosePipelines(const ModelInfo &m, const std::string &device) {
     halide_device_free(nullptr, b);
   capturedHalideErrors = nullptr;
   if (rc == 0)
-    return {m.trainStepGpu, m.inferGpu, true};
+    return {m.trainStepGpu, m.inferGpu, m.inferGpu, true};
   while (!errors.empty() && (errors.back() == '\n' || errors.back() == ' '))
     errors.pop_back();
   if (errors.empty())
@@ -267,7 +268,7 @@ int runPredict(const ModelInfo &m, const Options &o) {
     pb.push_back(paramBuffer(m.params[i], s.params[i]));
   Buffer<float> x = inputBuffer(m, e.x.data(), 1);
   std::vector<void *> args = inferArgs(x, pb, probs);
-  if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), probs.raw_buffer()}) != 0)
+  if (callPipeline(pipes.inferOne, args, args.size() - 1, {x.raw_buffer(), probs.raw_buffer()}) != 0)
     throw Error("the inference pipeline failed");
   // The classes of the data set the checkpoint was trained on, or (a directory) the model's own.
   std::string dataName =

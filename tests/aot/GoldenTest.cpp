@@ -152,4 +152,32 @@ TEST_F(Golden, AnyBatchSizeWithoutRecompiling) {
     EXPECT_NEAR(probsOne(k, 0), probsAll(k, 0), 1e-6);
 }
 
+TEST_F(Golden, OneExamplePipelineMatchesPyTorch) {
+  // infer_one, the latency pipeline (its own schedule), on each example alone.
+  ASSERT_NE(model.inferOne, nullptr);
+  std::vector<float> got;
+  for (int e = 0; e < kBatch; ++e) {
+    Buffer<float> one = x.cropped(x.dimensions() - 1, e, 1), probs(model.classes, 1);
+    one.translate(x.dimensions() - 1, -e); // its batch index is 0, as a lone example's
+    std::vector<void *> args = lenetc::inferArgs(one, params, probs);
+    ASSERT_EQ(model.inferOne(args.data()), 0) << "example " << e;
+    got.insert(got.end(), probs.data(), probs.data() + model.classes);
+  }
+  expectMatches(got.data(), golden["probs"], golden["probs.f32err"].at(0), "probabilities (infer_one)");
+}
+
+TEST_F(Golden, OneExamplePipelineRejectsABatch) {
+  // Compiled for one example: a larger batch is refused (Halide's bounds check), not misread.
+  // (Halide's default error handler aborts; the trainer installs one, as here.)
+  static std::string message;
+  message.clear();
+  halide_error_handler_t previous =
+      halide_set_error_handler([](void *, const char *m) { message += m; });
+  Buffer<float> probs(model.classes, kBatch);
+  std::vector<void *> args = lenetc::inferArgs(x, params, probs);
+  EXPECT_NE(model.inferOne(args.data()), 0);
+  halide_set_error_handler(previous);
+  EXPECT_NE(message.find("x"), std::string::npos) << message;
+}
+
 } // namespace

@@ -154,9 +154,9 @@ std::vector<H::Buffer<float>> run(LoweredPipeline &p, int batch) {
 }
 
 void expectSameOutputs(const std::string &model, const CpuKnobs &k) {
-  const int batch = 7; // no tile divides it
+  const int batch = 7; // no tile divides it (infer_one takes one example whatever this says)
   Compilation c1(nullptr), c2(nullptr);
-  for (const char *key : {"train_step", "infer"}) {
+  for (const char *key : {"train_step", "infer", "infer_one"}) {
     LoweredPipeline plain = pipelineOf(c1, model, key), tuned = pipelineOf(c2, model, key);
     std::string text = formatSchedule({{"model", model}, {"target", "x"}, {"machine", "m"}, {"date", "d"},
                                        {"measured", "m"}},

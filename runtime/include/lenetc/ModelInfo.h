@@ -1,5 +1,5 @@
 // What the generated glue tells the runtime about one compiled model: its input, its
-// parameters (in the pipelines' argument order) and its two AOT pipelines.
+// parameters (in the pipelines' argument order) and its AOT pipelines.
 // `lenetc compile` writes <model>_model.cpp defining one ModelInfo; the runtime reads it.
 #pragma once
 
@@ -56,6 +56,9 @@ struct ModelInfo {
   int (*trainStepGpu)(void **args);
   int (*inferGpu)(void **args);
   const char *target; // the Halide target it was compiled for
+  // Inference compiled for exactly one example (x's batch extent must be 1), scheduled for
+  // latency; the same arguments as infer. CPU only.
+  int (*inferOne)(void **args);
 };
 
 // The pipelines' argument arrays, in the order above, from Halide::Runtime::Buffers (or
