@@ -57,8 +57,8 @@ void printMainHelp(std::ostream &os) {
         "  --emit=ast      the syntax tree, as parsed\n"
         "  --emit=mlir     the lenet dialect after shape inference and verification\n"
         "  --emit=mlir-grad  with the training step (backward graph) and inference functions\n"
-        "  --emit=halide   the Halide loop nests of both pipelines, as scheduled\n"
-        "  --emit=schedule the default schedule of both pipelines as a schedule file, with\n"
+        "  --emit=halide   the Halide loop nests of every pipeline, as scheduled\n"
+        "  --emit=schedule the default schedule of every pipeline as a schedule file, with\n"
         "                  the Funcs it may name (for --target, GPU targets included)\n"
         "  --target=T      the Halide target for --emit=halide (default: host)\n"
         "  --schedule=FILE  a schedule file for --emit=halide (default: the matching one in\n"
@@ -267,7 +267,7 @@ void printCompileHelp(std::ostream &os) {
   os << "Usage: lenetc compile MODEL.nn -o DIR [--target T] [--schedule FILE]\n\n"
         "Derives the training step, lowers it and the inference function to Halide with the\n"
         "schedule that matches the model and target (schedules/<model>.<target class>.sched,\n"
-        "else the default schedule), and compiles both ahead of time into DIR:\n"
+        "else the default schedule), and compiles them ahead of time into DIR:\n"
         "  <model>_train_step.a/.h   x, labels, parameters -> loss, correct count, gradients\n"
         "  <model>_infer.a/.h        x, parameters -> class probabilities\n"
         "  <model>_infer_one.a/.h    the same for exactly one example, scheduled for latency\n"
@@ -283,7 +283,7 @@ void printCompileHelp(std::ostream &os) {
         "  --default-schedule ignore tuned schedules: use the default schedule\n";
 }
 
-// Compiles the model at `path` into `dir`: both pipelines, their runtime, the glue and the
+// Compiles the model at `path` into `dir`: its pipelines, their runtime, the glue and the
 // trainer's main(). Returns the exit status; `model` gets the model's name.
 int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
                 const ScheduleOptions &schedules, std::string &model, bool log) {
@@ -429,8 +429,10 @@ int runBuild(const std::vector<std::string> &args) {
 
 void printTimeHelp(std::ostream &os) {
   os << "Usage: lenetc time MODEL.nn [--target T] [--schedule FILE] [--batch N] [--threads N]\n\n"
-        "Times the model's training step and inference on this machine as lenetc build would\n"
-        "schedule them (JIT-compiled, random inputs): the median and fastest of repeated calls.\n\n"
+        "Times the model's training step, inference and one-example inference (always one\n"
+        "example) on this machine as lenetc build would schedule them (JIT-compiled, random\n"
+        "inputs): the median and fastest of repeated calls. A JIT call has an overhead of its\n"
+        "own (~0.1 ms): bench/ times the compiled trainer's pipelines for small calls.\n\n"
         "Options:\n"
         "  --target T          a Halide CPU target (default: host)\n"
         "  --schedule FILE     time this schedule (default: the matching one in schedules/)\n"
@@ -503,7 +505,8 @@ void printAutotuneHelp(std::ostream &os) {
   os << "Usage: lenetc autotune MODEL.nn -o FILE.sched [--target T] [--budget 10m]\n\n"
         "Searches the schedule generator's knobs (tile sizes, vector width, task size) for the\n"
         "model's training step, then its inference, by compiling candidates and timing them on\n"
-        "this machine (the fastest of repeated calls), and writes the fastest as a schedule file.\n"
+        "this machine (the fastest of repeated calls), and writes the fastest as a schedule file\n"
+        "(one-example inference gets the target's default knobs: JIT timings cannot rank it).\n"
         "Each timing is appended to FILE.sched.journal: an interrupted run resumes from it.\n"
         "Then it times, on the same pipelines, every Func at root (naive), Halide's three\n"
         "autoschedulers, the default and the tuned schedule, and prints the table.\n\n"

@@ -193,19 +193,26 @@ Expr reciprocalAtLeastOne(Expr d) {
   Expr r = fast_inverse(d);
   return r * (2.f - d * r);
 }
+
+// 1 / (1 + exp(-x)) with Halide's fast_exp (a shorter polynomial: good to the last 5 bits of
+// the mantissa, a few 1e-6 relative) and the refined reciprocal. fast_exp needs an argument
+// far from overflow: clamped to [-80, 80], where the sigmoid is 1 - 1.8e-35 or 1.8e-35 (1
+// and ~0 in float: no sum can tell).
+Expr fastSigmoid(Expr x) { return reciprocalAtLeastOne(1.f + fast_exp(clamp(-x, -80.f, 80.f))); }
+
+// tanh(x) = 2 sigmoid(2x) - 1: the sigmoid's cost, where Halide's tanh has an exp and a
+// division of its own (LeNet-1 inference at batch 256 went from 9.1 to 3.0 ms, the training
+// step from 11.5 to 5.8 ms: lenetc autotune, 2 threads). Near 0 the subtraction leaves an
+// absolute error of ~2e-7.
+Expr fastTanh(Expr x) { return 2.f * fastSigmoid(2.f * x) - 1.f; }
 } // namespace
 
 Func sigmoid(const std::string &name, Func in, int rank) {
-  // Halide's fast_exp (a shorter polynomial: good to the last 5 bits of the mantissa, i.e.
-  // a few 1e-6 relative) needs an argument far from overflow: clamped to [-80, 80], where
-  // the sigmoid is 1 - 1.8e-35 or 1.8e-35 (1 and ~0 in float: no sum can tell).
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) {
-    return reciprocalAtLeastOne(1.f + fast_exp(clamp(-in(v), -80.f, 80.f)));
-  });
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return fastSigmoid(in(v)); });
 }
 
 Func tanh(const std::string &name, Func in, int rank) {
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return Halide::tanh(in(v)); });
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return fastTanh(in(v)); });
 }
 
 Func relu(const std::string &name, Func in, int rank) {
@@ -214,7 +221,7 @@ Func relu(const std::string &name, Func in, int rank) {
 
 Func scaledTanh(const std::string &name, Func in, int rank, double amplitude, double slope) {
   return elementwise(name, rank, [&](const std::vector<Expr> &v) {
-    return float(amplitude) * Halide::tanh(float(slope) * in(v));
+    return float(amplitude) * fastTanh(float(slope) * in(v));
   });
 }
 

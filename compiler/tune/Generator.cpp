@@ -80,7 +80,7 @@ public:
     // over the batch when they have one.
     for (const auto &[name, f] : p_.funcs)
       if (!done_.count(name) && !f.args().empty() && f.args().back().name() == "n" && f.num_update_definitions() == 0)
-        line(name, "compute_root()" + parallelN());
+        line(name, "compute_root()" + parallelN(1)); // small: per-example sums, softmax parts
     return lines_;
   }
 
@@ -114,12 +114,40 @@ private:
   // A pipeline for one example (infer_one) runs serially: a parallel loop's tasks cost
   // more than its work.
   bool oneExample() const { return p_.fixedBatch == 1; }
-  // In parallel over the batch, tasks of several examples (the last may be short: any
-  // batch size, even 1).
-  std::string parallelN() const {
+  // In parallel over the batch, in tasks of several examples (the last may be short: any
+  // batch size, even 1): at least `batchTask`, and enough that a task does ~64K operations
+  // of `work` per example. Handing a task to a thread costs about a microsecond: per-example
+  // tasks of the logits' 840 multiply-adds made that stage cost as much as C3's
+  // convolution (batch 256, 2 threads; the JIT timings did not show it).
+  std::string parallelN(long work) const {
     if (oneExample())
       return "";
-    return ".parallel(n" + (k_.batchTask > 1 ? ", " + str(k_.batchTask) + ", GuardWithIf" : std::string()) + ")";
+    const long taskWork = 1 << 16, most = 32;
+    long k = std::max<long>(k_.batchTask, std::min(most, (taskWork + work - 1) / std::max(1L, work)));
+    return ".parallel(n" + (k > 1 ? ", " + std::to_string(k) + ", GuardWithIf" : std::string()) + ")";
+  }
+  // Values one example has in op `name`'s result (its extents but the batch).
+  long exampleSize(const std::string &name) const {
+    long size = 1;
+    const std::vector<int> &e = extents(name);
+    for (size_t d = 0; d + 1 < e.size(); ++d)
+      size *= std::max(1, e[d]);
+    return size;
+  }
+  // Operations per example of op `name`: its values times its reduction's (or, for a
+  // gradient summed in `.acc`, that one's) domain.
+  long exampleWork(const std::string &name) const {
+    long work = exampleSize(name);
+    for (const std::string &f : {name, name + ".acc"})
+      if (has(f) && p_.funcs.at(f).num_update_definitions() > 0) {
+        // (Func::rvars gives the names only; the definition's schedule has the domain.)
+        Halide::Func func = p_.funcs.at(f); // a handle
+        for (const Halide::Internal::ReductionVariable &r : func.update(0).get_schedule().rvars())
+          if (const int64_t *e = Halide::Internal::as_const_int(r.extent))
+            work *= *e;
+        break;
+      }
+    return work;
   }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
   // that fits (at least 4), or 0 when the dimension is too short to vectorize.
@@ -161,14 +189,14 @@ private:
     // reads it along i, which, inline, would gather from the (x, y, c) layout (so does a
     // one-example product, `denseOneExample`).
     if (kind == "flatten" && (trains() || oneExample()))
-      return line(name, "compute_root()" + parallelN() + vec("i", extents(name)[0], "GuardWithIf"));
+      return line(name, "compute_root()" + parallelN(exampleSize(name)) + vec("i", extents(name)[0], "GuardWithIf"));
     if (kind == "flatten" || kind == "flatten_grad")
       return line(name, "compute_inline()");
     if (kind == "avgpool" || kind == "subsample")
       return pool(name);
     if (kind == "maxpool_grad") {
       line(name + ".is_max", "compute_inline()");
-      line(name + ".argmax", "compute_root()" + parallelN());
+      line(name + ".argmax", "compute_root()" + parallelN(exampleSize(name)));
     }
     // A pooling gradient read only by its activation's gradient is computed inside it: one
     // pass over the largest maps of the backward pass instead of two.
@@ -195,11 +223,12 @@ private:
     if (endsWith(base, ".grad_in"))
       base.resize(base.size() - 8);
     if (e.size() == 4 && storedFiltersInner(base)) {
-      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN() +
+      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleSize(name)) +
                      vec("c", e[2], "GuardWithIf"));
       return;
     }
-    line(name, "compute_root()" + parallelN() + vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
+    line(name, "compute_root()" + parallelN(exampleSize(name)) +
+                   vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
   }
 
   // An activation of a conv stored filters innermost (`c3.sigmoid`).
@@ -225,7 +254,7 @@ private:
     }
     line(window, "compute_at(" + name + ", x)" + vec("c", e[2], "GuardWithIf"));
     line(window + ".update(0)", "reorder(c, win.x, win.y)" + vec("c", e[2], "GuardWithIf"));
-    line(name, "compute_root().reorder(c, x, y, n)" + parallelN() + vec("c", e[2], "GuardWithIf"));
+    line(name, "compute_root().reorder(c, x, y, n)" + parallelN(exampleSize(name)) + vec("c", e[2], "GuardWithIf"));
   }
 
   // Forward convolution, computed a row of its activation at a time into accumulators that
@@ -237,10 +266,10 @@ private:
     if (has(name + ".weights"))
       line(name + ".weights", filtersInner(name) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN() + vec("x", W));
-      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN() + vec("x", W, "GuardWithIf"));
+      line(name, "compute_root()" + parallelN(exampleWork(name)) + vec("x", W));
+      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN(exampleWork(name)) + vec("x", W, "GuardWithIf"));
       if (has(name + ".padded"))
-        line(name + ".padded", "compute_root()" + parallelN());
+        line(name + ".padded", "compute_root()" + parallelN(exampleWork(name)));
       return;
     }
     if (has(name + ".padded"))
@@ -249,7 +278,7 @@ private:
       int vectors = (F + L - 1) / L;
       int xt = std::max(1, std::min(W, k_.accumulators / vectors));
       std::string tail = F % L ? ", GuardWithIf" : "";
-      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN() +
+      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleWork(name)) +
                     ".vectorize(c, " + str(L) + tail + ")");
       line(name, "compute_at(" + act + ", y).reorder_storage(c, x, y, n).vectorize(c, " + str(L) + tail + ")");
       line(name + ".update(0)", "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
@@ -259,7 +288,7 @@ private:
     }
     int w = widthFor(W);
     if (!w) {
-      line(act, "compute_root()" + parallelN());
+      line(act, "compute_root()" + parallelN(exampleWork(name)));
       line(name, "compute_at(" + act + ", n)");
       return;
     }
@@ -273,7 +302,7 @@ private:
     // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage
     // made C1 25x slower in one-example inference).
     std::string bound = tail == ", RoundUp" ? ".bound(x, 0, " + str(vectors * w) + ")" : "";
-    line(act, "compute_root().reorder(x, c, y, n)" + parallelN() + vec("x", W));
+    line(act, "compute_root().reorder(x, c, y, n)" + parallelN(exampleWork(name)) + vec("x", W));
     line(name, "compute_at(" + act + ", y)" + bound + ".vectorize(x, " + str(w) + tail + ")");
     line(name + ".update(0)", "split(x, xo, xi, " + str(w) + tail + ").reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo)" +
                                   std::string(unrollFilters ? ".unroll(c)" : ""));
@@ -295,8 +324,8 @@ private:
                                   ").reorder(ii, io, r, n).vectorize(ii)" + (unroll ? ".unroll(io)" : "")
                             : "reorder(i, r, n)";
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN());
-      line(name + ".update(0)", product + parallelN());
+      line(name, "compute_root()" + parallelN(exampleWork(name)));
+      line(name + ".update(0)", product + parallelN(exampleWork(name)));
       return;
     }
     // Tiles of units x examples, like the gradients' (`denseGrad`): each weight vector
@@ -308,11 +337,13 @@ private:
     if (ti >= 1 && tn > 1) {
       line(act, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(n, no, ni, " + str(tn) +
                     ", GuardWithIf).reorder(ii, ni, io, no).vectorize(ii, " + str(L) + ").parallel(no)");
-      line(name, "compute_at(" + act + ", io).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
+      // The tile is small but, with a guarded last tile, not of constant size: Halide would
+      // allocate it on the heap per tile (a malloc and free per 4 examples x 32 units).
+      line(name, "compute_at(" + act + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
       line(name + ".update(0)", "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
       return;
     }
-    line(act, "compute_root()" + parallelN() + vec("i", U, "GuardWithIf"));
+    line(act, "compute_root()" + parallelN(exampleWork(name)) + vec("i", U, "GuardWithIf"));
     line(name, "compute_at(" + act + ", n)");
     line(name + ".update(0)", product);
   }
@@ -370,7 +401,7 @@ private:
     line(name, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(" + rows + ", ro, ri, " +
                    str(tu) + ", " + rowTail + ").reorder(ii, ri, io, ro).vectorize(ii, " + str(L) +
                    ").parallel(ro)");
-    line(name + ".acc", "compute_at(" + name + ", io).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+    line(name + ".acc", "compute_at(" + name + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
     line(name + ".acc.update(0)", "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
   }
 
@@ -393,9 +424,9 @@ private:
     bool channelsInner = filtersInner(conv);
     line(name + ".sum", "compute_root()");
     line(name + ".sum.update(0)", "rfactor(r.z, n, " + name + ".per_example)");
-    line(name + ".per_example", "compute_root()" + parallelN());
+    line(name + ".per_example", "compute_root()" + parallelN(exampleSize(conv)));
     line(name + ".per_example.update(0)",
-         "reorder(c, r.x, r.y, n)" + parallelN() +
+         "reorder(c, r.x, r.y, n)" + parallelN(exampleSize(conv)) +
              (channelsInner && C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : C <= 16 ? ".unroll(c)" : ""));
   }
 
@@ -408,7 +439,7 @@ private:
     if (has(name + ".patches"))
       line(name + ".patches", "compute_inline()");
     if (has(name + ".padded"))
-      line(name + ".padded", "compute_root()" + parallelN());
+      line(name + ".padded", "compute_root()" + parallelN(exampleSize(conv)));
     if (dw != name)
       line(name, "compute_root()");
     if (filtersInner(conv)) {
@@ -481,7 +512,7 @@ private:
     std::string xv = w > 1 ? ".vectorize(x, " + str(w) + xTail + ")" : "";
     std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
     line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n)" +
-                   parallelN() + xv);
+                   parallelN(exampleWork(name)) + xv);
     line(name + ".acc", "compute_at(" + name + ", yo)" + xv);
     std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + xTail + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
                               : "reorder(x, c, y, r.x, r.y, r.z, n)";

@@ -19,7 +19,8 @@ struct CpuKnobs {
   int denseTileI = 2;   // dense products and gradients: vectors per tile along i
   int denseTileU = 4;   // dense products and gradients: rows (units or examples) per tile
   int gradInRows = 2;   // conv input gradient: rows per register tile
-  int batchTask = 1;    // examples per parallel task in per-example loops
+  int batchTask = 1;    // per-example loops: the fewest examples per parallel task (more
+                        // when one example's work is small: ~64K operations a task)
   bool filtersInner = true; // convs with at least `lanes` filters: store filters innermost
 
   std::string describe() const; // "lanes=16 accumulators=12 ..."
