@@ -113,14 +113,16 @@ Measured measure(const std::function<void(int)> &fn, int64_t batch, double secon
   }
   int steps = std::max(3, static_cast<int>(seconds / perStep));
   Measured m;
+  double contended = 0;
   for (int attempt = 0; int(m.eps.size()) < repeats && attempt < 4 * repeats; ++attempt) {
     Contention c;
     for (int i = 0; i < steps; ++i)
       fn(i);
-    double dt = c.seconds();
+    double eps = double(steps) * double(batch) / c.seconds();
     if (c.others() < kOtherMax) {
-      m.eps.push_back(double(steps) * double(batch) / dt);
+      m.eps.push_back(eps);
     } else {
+      contended = eps;
       ++m.discarded;
       waitQuiet();
       for (int i = 0; i < 3; ++i) // warm the caches again after the pause
@@ -128,7 +130,7 @@ Measured measure(const std::function<void(int)> &fn, int64_t batch, double secon
     }
   }
   if (m.eps.empty()) // never quiet: report the contended timing rather than nothing
-    m.eps.push_back(0);
+    m.eps.push_back(contended);
   std::sort(m.eps.begin(), m.eps.end());
   return m;
 }

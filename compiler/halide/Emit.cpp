@@ -152,20 +152,23 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
     // Inference is lowered once more for the CPU with the batch fixed at one example
     // (`<model>_infer_one`): a latency pipeline with its own schedule (serial, constant
     // sizes, the weights read as stored) beside the throughput one.
-    std::vector<std::pair<H::Target, bool>> lowerings = variants;
-    std::vector<int> fixedBatches(variants.size(), 0);
-    if (name.endswith("_infer")) {
-      lowerings.push_back(variants.front());
-      fixedBatches.push_back(1);
-    }
-    for (size_t v = 0; v < lowerings.size(); ++v) {
-      const auto &[variantTarget, gpu] = lowerings[v];
+    struct Lowering {
+      H::Target target;
+      bool gpu;
+      int fixedBatch; // 0: any batch
+    };
+    std::vector<Lowering> lowerings;
+    for (const auto &[variantTarget, gpu] : variants)
+      lowerings.push_back({variantTarget, gpu, 0});
+    if (name.endswith("_infer"))
+      lowerings.push_back({variants.front().first, false, 1});
+    for (const auto &[variantTarget, gpu, fixedBatch] : lowerings) {
       LoweredPipeline p;
       try {
         if (!lowerToHalide(func, p))
           return false;
-        if (fixedBatches[v]) {
-          fixBatch(p, fixedBatches[v]);
+        if (fixedBatch) {
+          fixBatch(p, fixedBatch);
           p.name += "_one";
         }
       } catch (const H::Error &e) {

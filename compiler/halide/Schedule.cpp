@@ -738,10 +738,12 @@ std::string pipelineKey(const std::string &name) {
   std::string k = name;
   if (k.size() > 4 && k.compare(k.size() - 4, 4, "_gpu") == 0)
     k.resize(k.size() - 4);
-  for (const std::string suffix : {"train_step", "infer_one", "infer"})
-    if (k.size() >= suffix.size() && k.compare(k.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return suffix;
-  return k;
+  // The longest key the name ends with (lenet5_infer_one ends with infer too).
+  std::string best;
+  for (const std::string &key : pipelineKeys())
+    if (k.size() >= key.size() && k.compare(k.size() - key.size(), key.size(), key) == 0 && key.size() > best.size())
+      best = key;
+  return best.empty() ? k : best;
 }
 
 } // namespace lenetc

@@ -134,20 +134,21 @@ private:
       size *= std::max(1, e[d]);
     return size;
   }
+  // The size of the reduction domain of `func`'s first update (1 without one). Func::rvars
+  // gives the variables' names only; the definition's schedule has the domain.
+  long reductionSize(const std::string &func) const {
+    long size = 1;
+    Halide::Func f = p_.funcs.at(func); // a handle
+    if (f.num_update_definitions() > 0)
+      for (const Halide::Internal::ReductionVariable &r : f.update(0).get_schedule().rvars())
+        if (const int64_t *e = Halide::Internal::as_const_int(r.extent))
+          size *= *e;
+    return size;
+  }
   // Operations per example of op `name`: its values times its reduction's (or, for a
   // gradient summed in `.acc`, that one's) domain.
   long exampleWork(const std::string &name) const {
-    long work = exampleSize(name);
-    for (const std::string &f : {name, name + ".acc"})
-      if (has(f) && p_.funcs.at(f).num_update_definitions() > 0) {
-        // (Func::rvars gives the names only; the definition's schedule has the domain.)
-        Halide::Func func = p_.funcs.at(f); // a handle
-        for (const Halide::Internal::ReductionVariable &r : func.update(0).get_schedule().rvars())
-          if (const int64_t *e = Halide::Internal::as_const_int(r.extent))
-            work *= *e;
-        break;
-      }
-    return work;
+    return exampleSize(name) * reductionSize(has(name + ".acc") ? name + ".acc" : name);
   }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
   // that fits (at least 4), or 0 when the dimension is too short to vectorize.
@@ -353,10 +354,8 @@ private:
   // a tile of units at a time in registers; then each unit's lanes are added up. The batch
   // schedule's transposed copy of the weight would cost more than the product itself.
   void denseOneExample(const std::string &name, const std::string &act) {
-    int U = extents(name)[0], K = 0;
-    for (size_t i = 0; i < p_.inputNames.size(); ++i)
-      if (p_.inputNames[i] == name + ".w")
-        K = p_.inputExtents[i][0];
+    int U = extents(name)[0];
+    long K = reductionSize(name); // the layer's inputs
     int lanes = 0;
     for (int w = L; w >= 4 && !lanes; w /= 2)
       if (K % w == 0)
