@@ -627,10 +627,12 @@ bool Generator::trainValue(const TrainSetting &t, NamedAttrList &attrs) {
     return count(false);
   if (t.key == "init")
     return word({"xavier_uniform", "lecun_uniform"}, "an initialiser");
+  if (t.key == "bias_init")
+    return word({"zero", "fan_in_uniform"}, "a bias initialiser");
   if (t.key == "normalize")
     return word({"unit", "lecun"}, "a normalisation");
-  static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch",    "epochs",
-                                                "init", "seed",      "val",         "normalize"};
+  static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch", "epochs",
+                                                "init", "bias_init", "seed",        "val",   "normalize"};
   return error(t.loc, "unknown train setting '" + t.key + "'" + didYouMean(t.key, keys) +
                           " (settings: " + joinNames(keys) + ")");
 }
@@ -651,6 +653,7 @@ bool Generator::genTrain(const ModelAST &model, ModuleOp module) {
   attrs.set("batch", builder_.getI64IntegerAttr(32));
   attrs.set("epochs", builder_.getI64IntegerAttr(10));
   attrs.set("init", builder_.getStringAttr("xavier_uniform"));
+  attrs.set("bias_init", builder_.getStringAttr("zero"));
   attrs.set("normalize", builder_.getStringAttr("unit"));
   attrs.set("seed", builder_.getI64IntegerAttr(0));
   attrs.set("val", builder_.getI64IntegerAttr(0));

@@ -25,9 +25,26 @@ std::string quoted(const std::string &s) {
 
 // Fan-in and fan-out of a parameter, from the op that owns it (as PyTorch computes them
 // for Xavier: a conv weight's receptive field counts; a table conv averages over maps).
+// A bias has its layer's fan-in (PyTorch's default bias bound is 1/sqrt of it).
 void fans(lenet::ParamOp p, int64_t &fanIn, int64_t &fanOut) {
   auto shape = p.getType().cast<RankedTensorType>().getShape();
   fanIn = fanOut = shape[0];
+  if (p.role() == "bias") {
+    for (Operation *user : p.getResult().getUsers()) {
+      Value weight;
+      if (auto conv = dyn_cast<lenet::ConvOp>(user); conv && conv.bias() == p.getResult())
+        weight = conv.weight();
+      else if (auto dense = dyn_cast<lenet::DenseOp>(user); dense && dense.bias() == p.getResult())
+        weight = dense.weight();
+      else if (auto sub = dyn_cast<lenet::SubsampleOp>(user); sub && sub.bias() == p.getResult())
+        fanIn = sub.sizeAttr().getInt() * sub.sizeAttr().getInt();
+      if (auto w = weight ? weight.getDefiningOp<lenet::ParamOp>() : lenet::ParamOp()) {
+        int64_t unusedFanOut;
+        fans(w, fanIn, unusedFanOut);
+      }
+    }
+    return;
+  }
   if (p.role() == "coef") {
     for (Operation *user : p.getResult().getUsers())
       if (auto sub = dyn_cast<lenet::SubsampleOp>(user))
@@ -82,7 +99,8 @@ std::string trainDefaults(ModuleOp module) {
      << num(sched, "every", 10) << ", " << num(sched, "gamma", 0.1) << ", " << num(sched, "factor", 0.1)
      << ", " << num(sched, "patience", 10) << ", " << num(sched, "min_lr", 0) << ", "
      << num(train, "batch", 32) << ", " << num(train, "epochs", 10) << ", " << str(train, "init") << ", "
-     << num(train, "seed", 0) << ", " << num(train, "val", 0) << ", " << str(train, "normalize") << "}";
+     << num(train, "seed", 0) << ", " << num(train, "val", 0) << ", " << str(train, "normalize") << ", "
+     << str(train, "bias_init") << "}";
   return os.str();
 }
 

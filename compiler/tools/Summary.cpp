@@ -145,7 +145,7 @@ ModelSummary summarize(ModuleOp module) {
 
   if (auto train = module->getAttrOfType<DictionaryAttr>(lenet::kTrainAttr)) {
     std::string s;
-    for (const char *k : {"data", "optimizer", "batch", "epochs", "init", "seed"})
+    for (const char *k : {"data", "optimizer", "batch", "epochs", "init", "bias_init", "seed"})
       if (Attribute a = train.get(k))
         s += std::string(s.empty() ? "" : "  ") + k + "=" + formatTrainValue(a);
     summary.trainDefaults = s;

@@ -76,7 +76,9 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  --epochs N              (default: %lld)\n"
       "  --batch N               (default: %lld)\n"
       "  --seed N                initialisation and shuffling (default: %lld)\n"
-      "  --init xavier_uniform|lecun_uniform   (default: %s)\n"
+      "  --init xavier_uniform|lecun_uniform   weights (default: %s)\n"
+      "  --bias-init zero|fan_in_uniform       biases: zero, or PyTorch's uniform +-1/sqrt(fan-in)\n"
+      "                          (default: %s)\n"
       "  --optimizer sgd|adam|rmsprop          (default: %s)\n"
       "  --lr X                  learning rate (default: %s)\n"
       "  --momentum X            sgd, rmsprop (default: %s)\n"
@@ -104,7 +106,7 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
       "3 training diverged (the last good checkpoint is kept).\n",
       prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams, d.data, (long long)d.val,
-      d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.optimizer,
+      d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
       fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
       fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(), d.lrSchedule,
       (long long)d.stepEvery, fmt(d.stepGamma).c_str(), fmt(d.plateauFactor).c_str(),
@@ -121,6 +123,7 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
   o.batch = d.batch;
   o.seed = d.seed;
   o.init = d.init;
+  o.biasInit = d.biasInit;
   o.normalize = d.normalize;
   o.optimizer = {d.optimizer, d.lr, d.momentum, d.beta1, d.beta2, d.eps, d.rho, d.weightDecay, d.nesterov};
   o.schedule = {d.lrSchedule, d.stepEvery, d.stepGamma, d.plateauFactor, d.minLr, d.plateauPatience};
@@ -145,6 +148,10 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       {"--init",
        [&](const std::string &v) {
          o.init = parseWord("--init", v, {"xavier_uniform", "lecun_uniform"});
+       }},
+      {"--bias-init",
+       [&](const std::string &v) {
+         o.biasInit = parseWord("--bias-init", v, {"zero", "fan_in_uniform"});
        }},
       {"--optimizer",
        [&](const std::string &v) {

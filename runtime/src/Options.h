@@ -19,7 +19,7 @@ struct Options {
   int64_t epochs = 10, batch = 32, seed = 0;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
-  std::string init, normalize;
+  std::string init, biasInit, normalize;
   std::string checkpoint; // "" = none
   bool resume = false, eval = false, quiet = false;
   std::string metrics, plot;

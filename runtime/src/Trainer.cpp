@@ -6,6 +6,7 @@
 #include "Data.h"
 #include "Error.h"
 #include "Image.h"
+#include "Init.h"
 #include "Metrics.h"
 #include "Optimizer.h"
 #include "Options.h"
@@ -92,32 +93,6 @@ Buffer<float> inputBuffer(const ModelInfo &m, float *data, int64_t batch) {
 
 Buffer<float> paramBuffer(const ParamInfo &p, std::vector<float> &data) {
   return Buffer<float>(data.data(), reversedDims(p.shape, p.rank));
-}
-
-double uniform01(std::mt19937_64 &rng) { return double(rng() >> 11) * (1.0 / 9007199254740992.0); }
-
-// Xavier uniform (PyTorch's: bound sqrt(6 / (fan_in + fan_out))) or LeCun's uniform (2.4 /
-// fan_in) for weights; biases start at zero; a subsampling coefficient at 1 / window, so
-// that the layer starts as average pooling.
-std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::string &init, int64_t seed) {
-  std::mt19937_64 rng(static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull + 0x1234567ull);
-  std::vector<std::vector<float>> params;
-  for (int i = 0; i < m.numParams; ++i) {
-    const ParamInfo &p = m.params[i];
-    std::vector<float> v(static_cast<size_t>(p.count), 0.0f);
-    std::string role = p.role;
-    if (role == "weight") {
-      double bound =
-          init == "lecun_uniform" ? 2.4 / double(p.fanIn) : std::sqrt(6.0 / double(p.fanIn + p.fanOut));
-      for (auto &w : v)
-        w = static_cast<float>((2 * uniform01(rng) - 1) * bound);
-    } else if (role == "coef") {
-      for (auto &w : v)
-        w = 1.0f / float(p.fanIn);
-    }
-    params.push_back(std::move(v));
-  }
-  return params;
 }
 
 // Halide runtime errors go to stderr, or, while a GPU is being probed, into this string.
@@ -301,7 +276,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
     if (!o.eval)
       removeStaleTemporaries(o.checkpoint);
   } else {
-    s.params = initialParams(m, o.init, o.seed);
+    s.params = initialParams(m, o.init, o.biasInit, o.seed);
     std::ostringstream rng;
     rng << std::mt19937_64(static_cast<uint64_t>(o.seed));
     s.rng = rng.str();
@@ -380,9 +355,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
   std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
               formatCount(totalParams).c_str(), data.description.c_str(), formatCount(train.count).c_str(),
               formatCount(val.count).c_str(), formatCount(test.count).c_str());
-  std::printf("%s lr %g, batch %lld, %lld epochs, %s init, seed %lld, on the %s%s\n",
+  std::printf("%s lr %g, batch %lld, %lld epochs, %s init (biases %s), seed %lld, on the %s%s\n",
               o.optimizer.name.c_str(), schedule.lr(), (long long)o.batch, (long long)o.epochs,
-              o.init.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
+              o.init.c_str(), o.biasInit.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
               resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
   std::fflush(stdout);
 

@@ -1,8 +1,10 @@
 // The runtime's pieces on their own: the data loaders on the real files, the optimizers'
-// update rules against hand-computed steps, checkpoints round-trip and refuse damage.
+// update rules against hand-computed steps, the initialisers' bounds, checkpoints
+// round-trip and refuse damage.
 #include "Checkpoint.h"
 #include "Data.h"
 #include "Error.h"
+#include "Init.h"
 #include "Optimizer.h"
 
 #include <gtest/gtest.h>
@@ -166,6 +168,45 @@ TEST(LrSchedule, StepAndPlateau) {
 const ParamInfo kParams[] = {{"d.w", "weight", 2, {2, 3, 0, 0}, 6, 3, 2},
                              {"d.b", "bias", 1, {2, 0, 0, 0}, 2, 2, 2}};
 const ModelInfo kModel = {"tiny", "tiny.nn", 1, {3, 0, 0}, 2, 2, kParams, nullptr, nullptr, {}};
+
+// --- initialisation -----------------------------------------------------------------
+
+// A conv layer's weight (6 filters of 1x5x5: fan-in 25, fan-out 150) and bias (its layer's
+// fan-in, 25), and a subsampling coefficient over a 2x2 window.
+const ParamInfo kInitParams[] = {{"c.w", "weight", 4, {6, 1, 5, 5}, 150, 25, 150},
+                                 {"c.b", "bias", 1, {6, 0, 0, 0}, 6, 25, 6},
+                                 {"s.coef", "coef", 1, {6, 0, 0, 0}, 6, 4, 6}};
+const ModelInfo kInitModel = {"conv", "conv.nn", 3, {1, 5, 5}, 10, 3, kInitParams, nullptr, nullptr, {}};
+
+void expectWithin(const std::vector<float> &v, double bound, const std::string &what) {
+  double largest = 0;
+  for (float x : v)
+    largest = std::max(largest, double(std::fabs(x)));
+  EXPECT_LE(largest, bound) << what;
+  EXPECT_GT(largest, 0.5 * bound) << what << ": the values should spread over the bound";
+}
+
+TEST(Init, BoundsOfEachInitialiser) {
+  auto xavier = initialParams(kInitModel, "xavier_uniform", "zero", 0);
+  expectWithin(xavier[0], std::sqrt(6.0 / (25 + 150)), "xavier weight");
+  EXPECT_EQ(xavier[1], std::vector<float>(6, 0.0f)) << "zero biases";
+  EXPECT_EQ(xavier[2], std::vector<float>(6, 0.25f)) << "coefficients start as average pooling";
+
+  auto lecun = initialParams(kInitModel, "lecun_uniform", "zero", 0);
+  expectWithin(lecun[0], 2.4 / 25, "lecun weight");
+
+  // PyTorch's default bias: uniform in +-1/sqrt(fan-in).
+  auto torchBias = initialParams(kInitModel, "xavier_uniform", "fan_in_uniform", 0);
+  expectWithin(torchBias[1], 1.0 / 5, "fan-in uniform bias");
+  EXPECT_EQ(torchBias[0], xavier[0]) << "the weights drawn before the bias are the same";
+}
+
+TEST(Init, SeededAndRepeatable) {
+  EXPECT_EQ(initialParams(kInitModel, "xavier_uniform", "fan_in_uniform", 7),
+            initialParams(kInitModel, "xavier_uniform", "fan_in_uniform", 7));
+  EXPECT_NE(initialParams(kInitModel, "xavier_uniform", "zero", 7)[0],
+            initialParams(kInitModel, "xavier_uniform", "zero", 8)[0]);
+}
 
 TrainState sampleState() {
   TrainState s;

@@ -98,7 +98,7 @@ TEST(SemanticErrors, UnknownTrainSetting) {
   std::string m = wrapModel("  l = dense(flatten(x), 10)\n  loss = softmax_cross_entropy(l, y)\n");
   EXPECT_EQ(firstError(m + "train { epoch = 3 }"),
             "7:9: unknown train setting 'epoch'; did you mean 'epochs'? (settings: data, optimizer, "
-            "lr_schedule, batch, epochs, init, seed, val, normalize)");
+            "lr_schedule, batch, epochs, init, bias_init, seed, val, normalize)");
   EXPECT_EQ(firstError(m + "train { optimizer = sgdd(lr=1) }"),
             "7:21: unknown optimizer 'sgdd'; did you mean 'sgd'? (sgd, adam, rmsprop)");
   EXPECT_EQ(firstError(m + "train { optimizer = adam(lr=0) }"), "7:29: 'lr' must be positive");
@@ -106,6 +106,8 @@ TEST(SemanticErrors, UnknownTrainSetting) {
   EXPECT_EQ(firstError(m + "train { batch = 0 }"), "7:17: 'batch' must be a positive integer, got 0");
   EXPECT_EQ(firstError(m + "train { init = glorot }"),
             "7:16: 'init' must be an initialiser (xavier_uniform, lecun_uniform), got glorot");
+  EXPECT_EQ(firstError(m + "train { bias_init = one }"),
+            "7:21: 'bias_init' must be a bias initialiser (zero, fan_in_uniform), got one");
   EXPECT_EQ(firstError(m + "train { seed = 1 seed = 2 }"), "7:18: train setting 'seed' is given twice");
 }
 

@@ -15,7 +15,7 @@ struct ParamInfo {
   int64_t shape[4]; // outermost first, as the dialect writes it ([F, C, k, k])
   int64_t count;    // number of values
   int64_t fanIn;    // inputs feeding one output unit (for initialisers; for a
-                    // subsampling coefficient, the window's size)
+                    // subsampling coefficient, the window's size; a bias has its layer's)
   int64_t fanOut;   // outputs one input unit feeds
 };
 
@@ -34,6 +34,7 @@ struct TrainDefaults {
   const char *init; // "xavier_uniform", "lecun_uniform"
   int64_t seed, val;
   const char *normalize; // "unit", "lecun"
+  const char *biasInit;  // "zero", "fan_in_uniform" (PyTorch's default: +-1/sqrt(fan-in))
 };
 
 struct ModelInfo {
