@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <thread>
 
@@ -93,9 +94,10 @@ public:
       return 1;
     }
     if (journalEmpty_)
-      journal_ << "# lenetc autotune journal: " << model_ << " " << targetClass_ << " batch " << o_.batch << " fastest\n";
+      journal_ << "# lenetc autotune journal: " << model_ << " " << targetClass_ << " batch " << o_.batch << " vs default\n";
     log_ << "autotune " << model_ << " for " << targetClass_ << " on " << describeMachine() << ": batch " << o_.batch
-         << ", budget " << formatDuration(o_.budgetSeconds) << ", fastest of " << o_.samples << " calls per candidate"
+         << ", budget " << formatDuration(o_.budgetSeconds) << ", fastest of " << o_.samples
+         << " calls per candidate, alternated with the default schedule's"
          << (measured_.empty() ? "" : ", resuming (" + std::to_string(measured_.size()) + " candidates measured)") << "\n";
     start_ = Clock::now();
     // Most of the budget goes to the training step, the rest to inference.
@@ -126,7 +128,7 @@ private:
       journalEmpty_ = false;
       if (line[0] == '#') {
         std::string expect =
-            "# lenetc autotune journal: " + model_ + " " + targetClass_ + " batch " + std::to_string(o_.batch) + " fastest";
+            "# lenetc autotune journal: " + model_ + " " + targetClass_ + " batch " + std::to_string(o_.batch) + " vs default";
         if (lineNo == 1 && line != expect) {
           log_ << "lenetc: error: '" << journalPath_ << "' is the journal of another search (" << line.substr(2)
                << "): remove it or pass --fresh\n";
@@ -162,7 +164,10 @@ private:
 
   // The time of one candidate schedule, or -1 when it fails: its fastest call. On a shared
   // machine other work only ever slows a call down, and the median of a few calls moved by
-  // 15% between identical runs here, more than most knobs change.
+  // 15% between identical runs here, more than most knobs change. Once the pipeline has a
+  // reference (the default schedule, compiled and kept), a candidate's calls alternate with
+  // the reference's and its time is their ratio times the reference's first timing: every
+  // number of one run is then in the same conditions' units.
   double measure(const std::string &key, const std::function<bool(LoweredPipeline &)> &schedule, std::string &error) {
     LoweredPipeline p;
     if (!lowerFresh(key, p)) {
@@ -174,14 +179,33 @@ private:
         error = "the schedule does not apply";
         return -1;
       }
+      auto ref = reference_.find(key);
+      if (ref == reference_.end()) {
+        Timing t;
+        if (!timePipeline(p, o_.batch, o_.samples, t, error))
+          return -1;
+        return t.minMs;
+      }
+      CompiledPipeline candidate(std::move(p), o_.batch);
+      return timeRatio(candidate, *ref->second, o_.samples) * initial_.at(key);
     } catch (const H::Error &e) {
       error = e.what();
       return -1;
     }
-    Timing t;
-    if (!timePipeline(p, o_.batch, o_.samples, t, error))
-      return -1;
-    return t.minMs;
+  }
+
+  // Compiles the default schedule of `key` as the reference later timings alternate with.
+  bool setReference(const std::string &key, const CpuKnobs &k) {
+    LoweredPipeline p;
+    if (!lowerFresh(key, p) || !applyKnobs(p, k, key))
+      return false;
+    try {
+      reference_[key] = std::make_unique<CompiledPipeline>(std::move(p), o_.batch);
+    } catch (const H::Error &e) {
+      log_ << "lenetc: warning: the reference of " << key << " does not run: " << e.what() << "\n";
+      return false;
+    }
+    return true;
   }
 
   double measureKnobs(const std::string &key, const CpuKnobs &k) {
@@ -217,6 +241,7 @@ private:
       return best;
     }
     initial_[key] = bestMs;
+    setReference(key, best);
     // Resuming: go on from the fastest candidate the journal knows.
     for (const auto &[id, ms] : measured_) {
       CpuKnobs k;
@@ -267,7 +292,7 @@ private:
     std::ostringstream measured;
     measured << "train_step " << formatMs(best_["train_step"]) << " ms, infer " << formatMs(best_["infer"])
              << " ms (batch " << o_.batch << ", " << std::thread::hardware_concurrency() << " threads, fastest of "
-             << o_.samples << " calls)";
+             << o_.samples << " calls against the default's)";
     std::string comment = "Written by lenetc autotune (" + std::to_string(measured_.size()) +
                           " candidates measured).\ntrain_step knobs: " + train.describe() +
                           "\ninfer knobs: " + infer.describe() +
@@ -319,7 +344,8 @@ private:
   }
 
   void printBaselines(const CpuKnobs &train, const CpuKnobs &infer) {
-    log_ << "\nbaselines (the same pipelines, batch " << o_.batch << ", fastest of " << o_.samples << " calls):\n";
+    log_ << "\nbaselines (the same pipelines, batch " << o_.batch << ", fastest of " << o_.samples
+         << " calls against the default schedule's, in its units):\n";
     // Adams2019's default beam search takes minutes on a training step: greedy here.
     setenv("HL_BEAM_SIZE", "1", 0);
     struct Row {
@@ -365,6 +391,7 @@ private:
   std::ofstream journal_;
   bool journalEmpty_ = true;
   std::map<std::string, double> measured_, best_, initial_;
+  std::map<std::string, std::unique_ptr<CompiledPipeline>> reference_; // by pipeline key
   Clock::time_point start_;
 };
 

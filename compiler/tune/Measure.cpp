@@ -63,32 +63,48 @@ PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned 
   return out;
 }
 
+CompiledPipeline::CompiledPipeline(LoweredPipeline p, int batch)
+    : p_(std::move(p)), buffers_(bindTrainingScaleInputs(p_, batch, 0)), pipeline_(p_.pipeline()),
+      outputs_(buffers_.outputs) {
+  auto t0 = std::chrono::steady_clock::now();
+  pipeline_.compile_jit(p_.target);
+  compileSeconds_ = msSince(t0) / 1000;
+  pipeline_.realize(outputs_, p_.target); // warm-up
+}
+
+double CompiledPipeline::callMs() {
+  auto t = std::chrono::steady_clock::now();
+  pipeline_.realize(outputs_, p_.target);
+  return msSince(t);
+}
+
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error) {
   try {
-    PipelineBuffers buffers = bindTrainingScaleInputs(p, batch, 0);
-    H::Realization r(buffers.outputs);
-    H::Pipeline pipeline = p.pipeline();
-    auto t0 = std::chrono::steady_clock::now();
-    pipeline.compile_jit(p.target);
-    out.compileSeconds = msSince(t0) / 1000;
-    pipeline.realize(r, p.target); // warm-up
+    CompiledPipeline compiled(p, batch);
+    out.compileSeconds = compiled.compileSeconds();
     std::vector<double> times;
-    for (int s = 0; s < samples; ++s) {
-      auto t = std::chrono::steady_clock::now();
-      pipeline.realize(r, p.target);
-      times.push_back(msSince(t));
-    }
+    for (int s = 0; s < samples; ++s)
+      times.push_back(compiled.callMs());
     std::sort(times.begin(), times.end());
     out.samples = samples;
     out.minMs = times.front();
     out.medianMs = times[times.size() / 2];
-    for (auto &in : p.inputs)
-      in.reset();
   } catch (const H::Error &e) {
     error = e.what();
     return false;
   }
+  for (auto &in : p.inputs)
+    in.reset();
   return true;
+}
+
+double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples) {
+  double c = INFINITY, r = INFINITY;
+  for (int s = 0; s < samples; ++s) {
+    c = std::min(c, candidate.callMs());
+    r = std::min(r, reference.callMs());
+  }
+  return c / r;
 }
 
 } // namespace lenetc

@@ -26,9 +26,33 @@ PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned 
 // Sets the number of Halide worker threads for JIT-compiled pipelines (before the first call).
 void setJitThreads(int threads);
 
+// A pipeline JIT-compiled for its target with its inputs bound (as bindTrainingScaleInputs),
+// ready to be called again and again. Halide's errors come out of compile and call as
+// Halide::Error.
+class CompiledPipeline {
+public:
+  // Takes `p` (its ImageParams stay bound to this object's buffers); one warm-up call.
+  CompiledPipeline(LoweredPipeline p, int batch);
+  double callMs(); // one call's wall time
+  double compileSeconds() const { return compileSeconds_; }
+
+private:
+  LoweredPipeline p_;
+  PipelineBuffers buffers_;
+  Halide::Pipeline pipeline_;
+  Halide::Realization outputs_;
+  double compileSeconds_ = 0;
+};
+
 // JIT-compiles `p` for its target and times one call at `batch` examples: one warm-up call,
 // then `samples` timed calls; the median and the fastest. False, with `error`, when Halide
 // cannot compile or run the pipeline with its schedule.
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error);
+
+// The fastest call of `candidate` over the fastest of `reference`, their calls alternated
+// (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds
+// (seen on a 2-core EPYC: the same schedule timed 7.4 and 12.9 ms in consecutive
+// runs), both then see the same conditions and their ratio holds where their times do not.
+double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples);
 
 } // namespace lenetc
