@@ -98,12 +98,14 @@ bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::
   return true;
 }
 
-double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples) {
+double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples, double *referenceFastest) {
   double c = INFINITY, r = INFINITY;
   for (int s = 0; s < samples; ++s) {
     c = std::min(c, candidate.callMs());
     r = std::min(r, reference.callMs());
   }
+  if (referenceFastest)
+    *referenceFastest = std::min(*referenceFastest, r);
   return c / r;
 }
 

@@ -53,6 +53,8 @@ bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::
 // (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds
 // (seen on a 2-core EPYC: the same schedule timed 7.4 and 12.9 ms in consecutive
 // runs), both then see the same conditions and their ratio holds where their times do not.
-double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples);
+// `referenceFastest`, if given, is lowered to the reference's fastest call.
+double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples,
+                 double *referenceFastest = nullptr);
 
 } // namespace lenetc
