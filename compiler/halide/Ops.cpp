@@ -83,8 +83,19 @@ Func denseWeight(const std::string &name, Func w, const ConvSpec &s) {
 // gather form of spreading each window's gradient over its inputs. Windows outside the
 // output (or, with a stride, not aligned) contribute nothing.
 Expr windowGather(Func dout, const Window &w, Expr x, Expr y, Expr c, Expr n, Func *weightOf = nullptr) {
-  RDom r(0, w.size, 0, w.size, "win");
   Func bounded = BoundaryConditions::constant_exterior(dout, 0.f, {{0, w.outWidth()}, {0, w.outHeight()}});
+  // Windows that tile the input (LeNet's 2x2 pools, stride 2, no padding): one window covers
+  // each position, so the sum is its one term. The general sum below adds the other offsets'
+  // zeros through a select and a modulo per term: the pools' gradients inlined into C1's and
+  // C3's activation gradients cost 0.6 ms of an 18.6 ms training step (batch 256, 1 thread).
+  if (w.stride == w.size && w.pad == 0) {
+    Expr ox = x / w.stride, oy = y / w.stride;
+    Expr term = bounded(ox, oy, c, n);
+    if (weightOf)
+      term = term * (*weightOf)(x % w.stride, y % w.stride, ox, oy, c, n);
+    return term;
+  }
+  RDom r(0, w.size, 0, w.size, "win");
   Expr ox = x + w.pad - r.x, oy = y + w.pad - r.y;
   Expr term = bounded(ox / w.stride, oy / w.stride, c, n);
   if (weightOf)
