@@ -309,6 +309,11 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
   RDom r(0, k, 0, k, 0, s.filters, "r");
   // ox * stride + kx - pad = x
   Expr px = x + win.pad - r.x, py = y + win.pad - r.y;
+  // Only the window rows that reach dout's rows: Halide trims the r.y loop to them for each
+  // row y (a condition on the row alone, uniform across a vector along x). Near the top and
+  // bottom edges the full window would mostly multiply `.padded`'s zeros: C3's 14 rows
+  // would run 70 window rows where 50 reach dout.
+  r.where(py >= 0 && py <= (win.outHeight() - 1) * win.stride);
   Expr term = wk(r.x, r.y, c, r.z) * padded(px / win.stride, py / win.stride, r.z, n);
   if (win.stride > 1)
     term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);
