@@ -1,12 +1,15 @@
 // Speed of a compiled model's pipelines on real Fashion-MNIST batches held in memory, the
 // way lenet_torch.py's `bench` times PyTorch: training steps (forward, backward and the SGD
 // update) and inference, examples per second (median of repeats), and batch-1 latency (the
-// one-example pipeline, infer_one).
-//   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--only train|infer[:BATCH]]
+// one-example pipeline, infer_one). A training step runs as the trainer runs it: in
+// micro-batches of --micro-batch examples (default: the trainer's, runtime/src/MicroBatch.h;
+// 0: the whole batch in one call).
+//   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--micro-batch M] [--only train|infer[:BATCH]]
 // prints one JSON object per line; --only runs one mode (and batch), e.g. under `perf record`.
 // Repeats during which other processes were busy are discarded and retried, as in the PyTorch
 // reference's benchmark.
 #include "Data.h"
+#include "MicroBatch.h"
 #include "Optimizer.h"
 #include "lenetc/ModelInfo.h"
 
@@ -141,6 +144,7 @@ int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   double repeatSeconds = 1.5;
   std::string only;
+  int64_t microBatch = lenetc::kMicroBatch;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--threads")
@@ -151,6 +155,8 @@ int main(int argc, char **argv) {
       repeatSeconds = std::atof(argv[i + 1]);
     else if (a == "--only")
       only = argv[i + 1];
+    else if (a == "--micro-batch")
+      microBatch = std::atoll(argv[i + 1]);
   }
   auto wanted = [&](const std::string &mode, int64_t batch) {
     return only.empty() || only == mode || only == mode + ":" + std::to_string(batch);
@@ -188,14 +194,15 @@ int main(int argc, char **argv) {
     if (!wanted("train", batch))
       continue;
     int64_t nb = std::min<int64_t>(data.train.count / batch, 512);
-    auto loss = Buffer<float>::make_scalar();
-    auto correct = Buffer<int32_t>::make_scalar();
+    lenetc::MicroBatchedStep micro(gb, microBatch > 0 ? microBatch : batch);
+    lenetc::MicroBatchedStep::Call call = [&](std::vector<void *> &args, halide_buffer_t *, halide_buffer_t *) {
+      return model.trainStep(args.data());
+    };
     auto step = [&](int i) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
       Buffer<int32_t> y(data.train.labels.data() + first, static_cast<int>(batch));
-      std::vector<void *> args = lenetc::trainStepArgs(x, y, pb, loss, correct, gb);
-      model.trainStep(args.data());
+      micro.run(call, x, y, pb);
       opt.step(params, grads, 1e-6); // a tiny rate: the parameters stay sane over many steps
     };
     report("train", batch, measure(step, batch, repeatSeconds, repeats));

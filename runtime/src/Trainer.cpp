@@ -8,6 +8,7 @@
 #include "Image.h"
 #include "Init.h"
 #include "Metrics.h"
+#include "MicroBatch.h"
 #include "Optimizer.h"
 #include "Options.h"
 
@@ -373,8 +374,10 @@ int runTraining(const ModelInfo &m, const Options &o) {
     pb.push_back(paramBuffer(m.params[i], s.params[i]));
     gb.push_back(paramBuffer(m.params[i], grads[i]));
   }
-  auto lossBuf = Buffer<float>::make_scalar();
-  auto correctBuf = Buffer<int32_t>::make_scalar();
+  MicroBatchedStep microStep(gb, pipes.gpu ? batchCap : kMicroBatch);
+  MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
+    return callPipeline(pipes.trainStep, args, 2 + pb.size(), {x, y});
+  };
   Progress progress(!o.quiet && isatty(2));
   std::vector<int64_t> order(static_cast<size_t>(train.count));
 
@@ -395,10 +398,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
       }
       Buffer<float> x = inputBuffer(m, xBatch.data(), n);
       Buffer<int32_t> y(yBatch.data(), static_cast<int>(n));
-      std::vector<void *> args = trainStepArgs(x, y, pb, lossBuf, correctBuf, gb);
-      if (callPipeline(pipes.trainStep, args, 2 + pb.size(), {x.raw_buffer(), y.raw_buffer()}) != 0)
+      if (microStep.run(callStep, x, y, pb) != 0)
         throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
-      double loss = lossBuf();
+      double loss = microStep.loss();
       if (!std::isfinite(loss)) {
         progress.clear();
         std::string kept = s.epochsDone > 0 && !o.checkpoint.empty()
@@ -412,7 +414,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
                     kExitDiverged);
       }
       lossSum += loss * double(n);
-      correct += correctBuf();
+      correct += microStep.correct();
       seen += n;
       opt.step(s.params, grads, schedule.lr());
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -7,6 +7,7 @@
 // float32 result is further than 1e-4 from its double one (sums with cancellation, which
 // no float32 computation resolves), the bound is 4x PyTorch's float32 deviation instead.
 // Built once per model: MODEL_SYMBOL names its lenetc::ModelInfo, GOLDEN_FILE its data.
+#include "MicroBatch.h"
 #include "lenetc/ModelInfo.h"
 
 #include "HalideBuffer.h"
@@ -14,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -131,6 +133,45 @@ TEST_F(Golden, TrainingStepMatchesPyTorch) {
     ASSERT_EQ(golden[name + ".f32err"].size(), 1u) << name;
     expectMatches(grads[i].data(), golden[name], golden[name + ".f32err"][0], name);
   }
+}
+
+TEST_F(Golden, MicroBatchesGiveTheWholeBatchStep) {
+  // The trainer's micro-batches (runtime/src/MicroBatch.h): the batch of 4 as 4 x 1 and as
+  // 2 + 2 gives the loss, correct count and gradient of one call on all 4, up to rounding.
+  lenetc::MicroBatchedStep::Call call = [](std::vector<void *> &args, halide_buffer_t *, halide_buffer_t *) {
+    return model.trainStep(args.data());
+  };
+  auto stepWith = [&](int64_t microBatch, std::vector<Buffer<float>> &grads) {
+    for (int i = 0; i < model.numParams; ++i)
+      grads.push_back(paramBuffer(model.params[i], i, false));
+    lenetc::MicroBatchedStep step(grads, microBatch);
+    EXPECT_EQ(step.run(call, x, y, params), 0);
+    return std::make_pair(step.loss(), step.correct());
+  };
+  std::vector<Buffer<float>> whole;
+  auto [loss, correct] = stepWith(kBatch, whole);
+  for (int64_t microBatch : {1, 3}) {
+    std::vector<Buffer<float>> grads;
+    auto [mloss, mcorrect] = stepWith(microBatch, grads);
+    EXPECT_NEAR(mloss, loss, 1e-6 * std::abs(loss)) << "micro-batch " << microBatch;
+    EXPECT_EQ(mcorrect, correct) << "micro-batch " << microBatch;
+    for (int i = 0; i < model.numParams; ++i) {
+      std::vector<float> want(whole[i].data(), whole[i].data() + whole[i].number_of_elements());
+      expectMatches(grads[i].data(), want, 0,
+                    std::string(model.params[i].name) + ".grad, micro-batch " + std::to_string(microBatch));
+    }
+  }
+  // And the whole-batch call is the pipeline's own result, not a second computation.
+  auto lossBuf = Buffer<float>::make_scalar();
+  auto correctBuf = Buffer<int32_t>::make_scalar();
+  std::vector<Buffer<float>> direct;
+  for (int i = 0; i < model.numParams; ++i)
+    direct.push_back(paramBuffer(model.params[i], i, false));
+  std::vector<void *> args = lenetc::trainStepArgs(x, y, params, lossBuf, correctBuf, direct);
+  ASSERT_EQ(model.trainStep(args.data()), 0);
+  EXPECT_EQ(lossBuf(), float(loss));
+  for (int i = 0; i < model.numParams; ++i)
+    EXPECT_EQ(0, std::memcmp(direct[i].data(), whole[i].data(), whole[i].size_in_bytes())) << model.params[i].name;
 }
 
 TEST_F(Golden, InferenceMatchesPyTorch) {
