@@ -109,6 +109,14 @@ protected:
       params.push_back(paramBuffer(model.params[i], i, true));
   }
 
+  // Zero-filled buffers for every parameter's gradient.
+  static std::vector<Buffer<float>> gradientBuffers() {
+    std::vector<Buffer<float>> grads;
+    for (int i = 0; i < model.numParams; ++i)
+      grads.push_back(paramBuffer(model.params[i], i, false));
+    return grads;
+  }
+
   std::map<std::string, std::vector<float>> golden;
   Buffer<float> x;
   Buffer<int32_t> y;
@@ -118,10 +126,7 @@ protected:
 TEST_F(Golden, TrainingStepMatchesPyTorch) {
   auto loss = Buffer<float>::make_scalar();
   auto correct = Buffer<int32_t>::make_scalar();
-  std::vector<Buffer<float>> grads;
-  for (int i = 0; i < model.numParams; ++i)
-    grads.push_back(paramBuffer(model.params[i], i, false));
-
+  std::vector<Buffer<float>> grads = gradientBuffers();
   std::vector<void *> args = lenetc::trainStepArgs(x, y, params, loss, correct, grads);
   ASSERT_EQ(model.trainStep(args.data()), 0);
 
@@ -142,8 +147,7 @@ TEST_F(Golden, MicroBatchesGiveTheWholeBatchStep) {
     return model.trainStep(args.data());
   };
   auto stepWith = [&](int64_t microBatch, std::vector<Buffer<float>> &grads) {
-    for (int i = 0; i < model.numParams; ++i)
-      grads.push_back(paramBuffer(model.params[i], i, false));
+    grads = gradientBuffers();
     lenetc::MicroBatchedStep step(grads, microBatch);
     EXPECT_EQ(step.run(call, x, y, params), 0);
     return std::make_pair(step.loss(), step.correct());
@@ -164,9 +168,7 @@ TEST_F(Golden, MicroBatchesGiveTheWholeBatchStep) {
   // And the whole-batch call is the pipeline's own result, not a second computation.
   auto lossBuf = Buffer<float>::make_scalar();
   auto correctBuf = Buffer<int32_t>::make_scalar();
-  std::vector<Buffer<float>> direct;
-  for (int i = 0; i < model.numParams; ++i)
-    direct.push_back(paramBuffer(model.params[i], i, false));
+  std::vector<Buffer<float>> direct = gradientBuffers();
   std::vector<void *> args = lenetc::trainStepArgs(x, y, params, lossBuf, correctBuf, direct);
   ASSERT_EQ(model.trainStep(args.data()), 0);
   EXPECT_EQ(lossBuf(), float(loss));
