@@ -194,7 +194,7 @@ int main(int argc, char **argv) {
     if (!wanted("train", batch))
       continue;
     int64_t nb = std::min<int64_t>(data.train.count / batch, 512);
-    lenetc::MicroBatchedStep micro(gb, microBatch > 0 ? microBatch : batch);
+    lenetc::MicroBatchedStep micro(gb, microBatch > 0 ? microBatch : batch, threads);
     lenetc::MicroBatchedStep::Call call = [&](std::vector<void *> &args, halide_buffer_t *, halide_buffer_t *) {
       return model.trainStep(args.data());
     };

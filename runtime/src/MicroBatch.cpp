@@ -1,48 +1,126 @@
 #include "MicroBatch.h"
 
+#include "HalideRuntime.h"
+
 #include <algorithm>
+#include <mutex>
 
 namespace lenetc {
 
 using Halide::Runtime::Buffer;
 
-MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t microBatch)
-    : grads_(grads), microBatch_(std::max<int64_t>(1, microBatch)) {}
+MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t microBatch, int threads)
+    : grads_(grads), microBatch_(std::max<int64_t>(1, microBatch)), threads_(std::max(1, threads)) {}
+
+namespace {
+
+// Set on a thread while it runs one micro-batch as one task of Halide's pool.
+thread_local bool inMicroBatchTask = false;
+
+// The pipelines' parallel loops all go through halide_do_par_for. Inside a micro-batch task
+// they run in order on the task's own thread; elsewhere (one-call steps, inference) on the
+// pool as usual. Parallel loops compute the same values in any order, so this changes only
+// which thread does the work.
+int doParForSeriallyInMicroBatches(void *userContext, halide_task_t task, int min, int size, uint8_t *closure) {
+  if (!inMicroBatchTask)
+    return halide_default_do_par_for(userContext, task, min, size, closure);
+  for (int i = min; i < min + size; ++i)
+    if (int rc = task(userContext, i, closure); rc != 0)
+      return rc;
+  return 0;
+}
+
+// What the micro-batch tasks need: halide_do_par_for hands its tasks a byte pointer.
+struct StepTasks {
+  const MicroBatchedStep::Call *call;
+  std::vector<MicroBatchedStep::Chunk> *chunks;
+};
+
+int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
+  std::vector<void *> args = trainStepArgs(k.x, k.y, k.params, k.loss, k.correct, *k.out);
+  return call(args, k.x.raw_buffer(), k.y.raw_buffer());
+}
+
+// Micro-batch c as one task of the pool.
+int runChunkTask(void *, int c, uint8_t *closure) {
+  StepTasks &t = *reinterpret_cast<StepTasks *>(closure);
+  inMicroBatchTask = true;
+  int rc = callChunk(*t.call, (*t.chunks)[static_cast<size_t>(c)]);
+  inMicroBatchTask = false;
+  return rc;
+}
+
+} // namespace
 
 int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y, std::vector<Buffer<float>> &params) {
   const int batchDim = x.dimensions() - 1;
   const int64_t n = x.dim(batchDim).extent();
-  auto lossBuf = Buffer<float>::make_scalar();
-  auto correctBuf = Buffer<int32_t>::make_scalar();
+  // Balanced micro-batches (100 examples: 50 + 50, not 64 + 36), in order, as many as keep
+  // every thread busy (130 on 2 threads: 4 x 32-33, not 3 x 43-44).
+  int64_t count = std::max<int64_t>(1, (n + microBatch_ - 1) / microBatch_);
+  if (count > 1)
+    count = std::min(n, (count + threads_ - 1) / threads_ * threads_);
+  // One micro-batch writes straight into the gradient buffers; more write their own and are
+  // summed there.
+  while (partials_.size() < (count > 1 ? size_t(count) : 0)) {
+    partials_.emplace_back();
+    for (Buffer<float> &g : grads_)
+      partials_.back().push_back(Buffer<float>::make_with_shape_of(g));
+  }
+  chunks_.resize(static_cast<size_t>(count));
+  for (int64_t c = 0; c < count; ++c) {
+    Chunk &k = chunks_[static_cast<size_t>(c)];
+    k.first = c * n / count;
+    k.count = (c + 1) * n / count - k.first;
+    // Views of the micro-batch, its batch coordinates starting at 0 as a whole batch's do.
+    k.x = x.cropped(batchDim, static_cast<int>(k.first), static_cast<int>(k.count));
+    k.x.translate(batchDim, -static_cast<int>(k.first));
+    k.y = y.cropped(0, static_cast<int>(k.first), static_cast<int>(k.count));
+    k.y.translate(0, -static_cast<int>(k.first));
+    // Each call gets its own buffer headers for the shared parameters: a call marks its
+    // inputs' host_dirty flags, and concurrent calls must not write the same header.
+    k.params.assign(params.begin(), params.end());
+    if (!k.loss.data()) {
+      k.loss = Buffer<float>::make_scalar();
+      k.correct = Buffer<int32_t>::make_scalar();
+    }
+    k.out = count > 1 ? &partials_[static_cast<size_t>(c)] : &grads_;
+  }
+  if (count == 1) {
+    // One call: the pipeline's own parallel loops use every thread.
+    if (int rc = callChunk(call, chunks_[0]); rc != 0)
+      return rc;
+  } else {
+    // Several: each runs whole on one thread of Halide's pool, its parallel loops in order
+    // (doParForSeriallyInMicroBatches). Why (LeNet-5, batch 256, AMD EPYC, 2 cores,
+    // 2026-12-02): both threads inside one call share its ~25 parallel loops of
+    // microsecond tasks and take the pool's one lock for each task; that scaled the step
+    // 1.2-1.8x over one thread, where two one-thread processes side by side ran at 2x.
+    // The same pool with halide_set_num_threads(1) and two calling threads still takes
+    // that lock per task: 22,000 examples/s, against 31,000 this way.
+    static std::once_flag installed;
+    std::call_once(installed, [] { halide_set_custom_do_par_for(doParForSeriallyInMicroBatches); });
+    StepTasks tasks{&call, &chunks_};
+    if (int rc = halide_do_par_for(nullptr, runChunkTask, 0, static_cast<int>(count), reinterpret_cast<uint8_t *>(&tasks));
+        rc != 0)
+      return rc;
+  }
   loss_ = 0;
   correct_ = 0;
-  // Balanced micro-batches (100 examples: 50 + 50, not 64 + 36), in order. One micro-batch
-  // writes straight into the gradient buffers; more are summed there from `partial_`.
-  const int64_t chunks = std::max<int64_t>(1, (n + microBatch_ - 1) / microBatch_);
-  if (chunks > 1 && partial_.empty())
-    for (Buffer<float> &g : grads_)
-      partial_.push_back(Buffer<float>::make_with_shape_of(g));
-  std::vector<Buffer<float>> &out = chunks > 1 ? partial_ : grads_;
-  for (int64_t c = 0; c < chunks; ++c) {
-    const int64_t first = c * n / chunks, count = (c + 1) * n / chunks - first;
-    // Views of the micro-batch, its batch coordinates starting at 0 as a whole batch's do.
-    Buffer<float> xc = x.cropped(batchDim, static_cast<int>(first), static_cast<int>(count));
-    xc.translate(batchDim, -static_cast<int>(first));
-    Buffer<int32_t> yc = y.cropped(0, static_cast<int>(first), static_cast<int>(count));
-    yc.translate(0, -static_cast<int>(first));
-    std::vector<void *> args = trainStepArgs(xc, yc, params, lossBuf, correctBuf, out);
-    if (int rc = call(args, xc.raw_buffer(), yc.raw_buffer()); rc != 0)
-      return rc;
-    loss_ += chunks == 1 ? double(lossBuf()) : double(lossBuf()) * double(count) / double(n);
-    correct_ += correctBuf();
-    if (chunks == 1)
-      break;
-    // The batch's mean-loss gradient is the micro-batches' mean-loss gradients weighted by
-    // their share of the examples.
-    const float share = float(double(count) / double(n));
+  for (int64_t c = 0; c < count; ++c) {
+    const Chunk &k = chunks_[static_cast<size_t>(c)];
+    loss_ += count == 1 ? double(k.loss()) : double(k.loss()) * double(k.count) / double(n);
+    correct_ += k.correct();
+  }
+  if (count == 1)
+    return 0;
+  // The batch's mean-loss gradient is the micro-batches' mean-loss gradients weighted by
+  // their share of the examples, summed in micro-batch order (whichever thread ran them).
+  for (int64_t c = 0; c < count; ++c) {
+    const float share = float(double(chunks_[static_cast<size_t>(c)].count) / double(n));
     for (size_t p = 0; p < grads_.size(); ++p) {
       float *total = grads_[p].data();
-      const float *part = partial_[p].data();
+      const float *part = partials_[static_cast<size_t>(c)][p].data();
       for (size_t i = 0, size = grads_[p].number_of_elements(); i < size; ++i)
         total[i] = (c == 0 ? 0.f : total[i]) + share * part[i];
     }

@@ -4,11 +4,15 @@
 // for LeNet-5) fall out of the caches between the layers that write and read them; at 64
 // they stay in L2/L3. LeNet-5 at batch 256 (AMD EPYC, 2 cores, 2026-12-02; lenetc_bench
 // --micro-batch 0 / 64 / 32 alternated three times, median examples/s): 1 thread 16,100-
-// 16,900 as one call, 17,100-20,600 in 64s, 19,600-20,400 in 32s; 2 threads 26,400-31,500,
-// 32,900-35,600 and 24,700-30,200 (32 is too little work per parallel loop). So a batch
-// larger than the micro-batch runs as balanced micro-batches whose gradients are combined,
-// weighted by size, into the gradient of the whole batch's mean loss: the same optimizer
-// step as one call, up to float rounding.
+// 16,900 as one call, 17,100-20,600 in 64s, 19,600-20,400 in 32s. So a batch larger than
+// the micro-batch runs as balanced micro-batches whose gradients are combined, weighted by
+// size, into the gradient of the whole batch's mean loss: the same optimizer step as one
+// call, up to float rounding.
+//
+// On several threads the micro-batches run side by side, one per thread, each call's own
+// parallel loops in order on its thread (MicroBatch.cpp says why). LeNet-5, batch 256, 2
+// threads, six alternated runs (2026-12-02): 23,700-29,100 examples/s (median 26,100) with
+// both threads inside each call, 30,500-32,500 (median 31,400) one call per thread.
 #pragma once
 
 #include "lenetc/ModelInfo.h"
@@ -28,10 +32,12 @@ class MicroBatchedStep {
 public:
   // Calls the pipeline once with its argument array (trainStepArgs' order); x and y are the
   // call's input buffers (for a caller that must mark or free them). Returns its error code.
+  // Micro-batches run concurrently on Halide's thread pool: a Call must be thread-safe.
   using Call = std::function<int(std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y)>;
 
-  // grads: the buffers the step's gradient goes to, one per parameter (as the pipeline's).
-  MicroBatchedStep(std::vector<Halide::Runtime::Buffer<float>> &grads, int64_t microBatch);
+  // grads: the buffers the step's gradient goes to, one per parameter (as the pipeline's);
+  // threads: those of Halide's pool (halide_set_num_threads), which run the micro-batches.
+  MicroBatchedStep(std::vector<Halide::Runtime::Buffer<float>> &grads, int64_t microBatch, int threads = 1);
 
   // One step on x's batch (its last dimension) and their labels y: leaves in the gradient
   // buffers the gradient of the mean loss over the batch; loss() is that mean loss and
@@ -42,10 +48,23 @@ public:
   double loss() const { return loss_; }
   int64_t correct() const { return correct_; }
 
+  // One micro-batch's call: its examples, its own buffer headers and its results.
+  struct Chunk {
+    int64_t first = 0, count = 0;
+    Halide::Runtime::Buffer<float> x;
+    Halide::Runtime::Buffer<int32_t> y;
+    std::vector<Halide::Runtime::Buffer<float>> params;
+    Halide::Runtime::Buffer<float> loss;
+    Halide::Runtime::Buffer<int32_t> correct;
+    std::vector<Halide::Runtime::Buffer<float>> *out = nullptr; // its gradient buffers
+  };
+
 private:
   std::vector<Halide::Runtime::Buffer<float>> &grads_;
-  std::vector<Halide::Runtime::Buffer<float>> partial_; // one micro-batch's gradient
+  std::vector<std::vector<Halide::Runtime::Buffer<float>>> partials_; // per micro-batch
+  std::vector<Chunk> chunks_;
   int64_t microBatch_;
+  int threads_;
   double loss_ = 0;
   int64_t correct_ = 0;
 };

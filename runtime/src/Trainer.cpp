@@ -262,8 +262,9 @@ int runPredict(const ModelInfo &m, const Options &o) {
 }
 
 int runTraining(const ModelInfo &m, const Options &o) {
-  if (o.threads > 0)
-    halide_set_num_threads(o.threads);
+  // --threads, else (0) the Halide runtime's default; the second call returns the count.
+  halide_set_num_threads(o.threads);
+  const int threads = halide_set_num_threads(o.threads);
 
   // --- state: fresh, or from the checkpoint ---
   TrainState s;
@@ -374,7 +375,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
     pb.push_back(paramBuffer(m.params[i], s.params[i]));
     gb.push_back(paramBuffer(m.params[i], grads[i]));
   }
-  MicroBatchedStep microStep(gb, pipes.gpu ? batchCap : kMicroBatch);
+  MicroBatchedStep microStep(gb, pipes.gpu ? batchCap : kMicroBatch, threads);
   MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
     return callPipeline(pipes.trainStep, args, 2 + pb.size(), {x, y});
   };
