@@ -508,6 +508,8 @@ void printAutotuneHelp(std::ostream &os) {
         "this machine (the fastest of repeated calls, alternated with the default schedule's\n"
         "calls so that both see the same machine), and writes the fastest as a schedule file\n"
         "(one-example inference gets the target's default knobs: JIT timings cannot rank it).\n"
+        "The training step is timed as the trainer runs it: one micro-batch (at most 64\n"
+        "examples) on one thread, its parallel loops in order; inference on every thread.\n"
         "Each timing is appended to FILE.sched.journal: an interrupted run resumes from it.\n"
         "Then it times, on the same pipelines, every Func at root (naive), Halide's three\n"
         "autoschedulers, the default and the tuned schedule, and prints the table.\n\n"
@@ -515,9 +517,10 @@ void printAutotuneHelp(std::ostream &os) {
         "  -o, --output FILE   the schedule to write, e.g. schedules/<model>.<target class>.sched\n"
         "  --target T          a Halide CPU target (default: host)\n"
         "  --budget TIME       the search's time budget: 90s, 10m, 1h (default: 10m)\n"
-        "  --batch N           examples per timed call (default: 256)\n"
+        "  --batch N           examples per timed inference call; the training step's\n"
+        "                      micro-batch is the smaller of N and 64 (default: 256)\n"
         "  --samples N         timed calls per candidate (default: 15)\n"
-        "  --threads N         Halide worker threads (default: all cores)\n"
+        "  --threads N         Halide worker threads for inference (default: all cores)\n"
         "  --no-baselines      skip the baseline table\n"
         "  --fresh             ignore the journal of an earlier run\n";
 }

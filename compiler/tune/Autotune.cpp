@@ -1,5 +1,7 @@
 #include "tune/Autotune.h"
 
+#include "lenetc/ModelInfo.h"
+
 #include "halide/Schedule.h"
 #include "tune/Generator.h"
 #include "tune/Measure.h"
@@ -94,8 +96,8 @@ public:
       return 1;
     }
     if (journalEmpty_)
-      journal_ << "# lenetc autotune journal: " << model_ << " " << targetClass_ << " batch " << o_.batch << " vs default\n";
-    log_ << "autotune " << model_ << " for " << targetClass_ << " on " << describeMachine() << ": batch " << o_.batch
+      journal_ << journalHeader() << "\n";
+    log_ << "autotune " << model_ << " for " << targetClass_ << " on " << describeMachine() << ": " << conditions()
          << ", budget " << formatDuration(o_.budgetSeconds) << ", fastest of " << o_.samples
          << " calls per candidate, alternated with the default schedule's"
          << (measured_.empty() ? "" : ", resuming (" + std::to_string(measured_.size()) + " candidates measured)") << "\n";
@@ -116,6 +118,22 @@ public:
   }
 
 private:
+  // The training step is timed as the trainer runs a batch on a CPU: in micro-batches of at
+  // most kMicroBatch, one per thread, each call's parallel loops in order on its thread
+  // (runtime/src/MicroBatch.h); so one call of one micro-batch, serially. Inference as
+  // evaluation runs it: whole batches on every thread.
+  int batchOf(const std::string &key) const {
+    return key == "train_step" ? static_cast<int>(std::min<int64_t>(o_.batch, kMicroBatch)) : o_.batch;
+  }
+  bool serialOf(const std::string &key) const { return key == "train_step"; }
+  std::string conditions() const {
+    return "train_step batch " + std::to_string(batchOf("train_step")) + " on one thread, infer batch " +
+           std::to_string(batchOf("infer")) + " on " + std::to_string(std::thread::hardware_concurrency()) + " threads";
+  }
+  std::string journalHeader() const {
+    return "# lenetc autotune journal: " + model_ + " " + targetClass_ + " " + conditions() + " vs default";
+  }
+
   double elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
 
   bool loadJournal() {
@@ -132,9 +150,7 @@ private:
         continue;
       journalEmpty_ = false;
       if (line[0] == '#') {
-        std::string expect =
-            "# lenetc autotune journal: " + model_ + " " + targetClass_ + " batch " + std::to_string(o_.batch) + " vs default";
-        if (lineNo == 1 && line != expect) {
+        if (lineNo == 1 && line != journalHeader()) {
           log_ << "lenetc: error: '" << journalPath_ << "' is the journal of another search (" << line.substr(2)
                << "): remove it or pass --fresh\n";
           return false;
@@ -187,11 +203,11 @@ private:
       auto ref = reference_.find(key);
       if (ref == reference_.end()) {
         Timing t;
-        if (!timePipeline(p, o_.batch, o_.samples, t, error))
+        if (!timePipeline(p, batchOf(key), o_.samples, t, error, serialOf(key)))
           return -1;
         return t.minMs;
       }
-      CompiledPipeline candidate(std::move(p), o_.batch);
+      CompiledPipeline candidate(std::move(p), batchOf(key), serialOf(key));
       double &fastest = referenceFastest_.emplace(key, initial_.at(key)).first->second;
       return timeRatio(candidate, *ref->second, o_.samples, &fastest) * initial_.at(key);
     } catch (const H::Error &e) {
@@ -217,7 +233,7 @@ private:
     if (!lowerFresh(key, p) || !applyKnobs(p, k, key))
       return false;
     try {
-      reference_[key] = std::make_unique<CompiledPipeline>(std::move(p), o_.batch);
+      reference_[key] = std::make_unique<CompiledPipeline>(std::move(p), batchOf(key), serialOf(key));
     } catch (const H::Error &e) {
       log_ << "lenetc: warning: the reference of " << key << " does not run: " << e.what() << "\n";
       return false;
@@ -309,8 +325,7 @@ private:
     std::ostringstream measured;
     measured << "train_step " << formatMs(inFastestUnits("train_step", best_["train_step"])) << " ms, infer "
              << formatMs(inFastestUnits("infer", best_["infer"]))
-             << " ms (batch " << o_.batch << ", " << std::thread::hardware_concurrency() << " threads, fastest of "
-             << o_.samples << " calls against the default's)";
+             << " ms (" << conditions() << "; fastest of " << o_.samples << " calls against the default's)";
     std::string comment = "Written by lenetc autotune (" + std::to_string(measured_.size()) +
                           " candidates measured).\ntrain_step knobs: " + train.describe() +
                           "\ninfer knobs: " + infer.describe() +
@@ -351,19 +366,20 @@ private:
       for (size_t i = 0; i < p.inputs.size(); ++i)
         for (size_t d = 0; d < p.inputExtents[i].size(); ++d)
           if (p.inputExtents[i][d] < 0)
-            p.inputs[i].dim(static_cast<int>(d)).set_estimate(0, o_.batch);
+            p.inputs[i].dim(static_cast<int>(d)).set_estimate(0, batchOf(key));
       for (size_t i = 0; i < p.outputs.size(); ++i)
         for (size_t d = 0; d < p.outputExtents[i].size(); ++d)
           if (p.outputExtents[i][d] < 0)
-            p.outputs[i].output_buffer().dim(static_cast<int>(d)).set_estimate(0, o_.batch);
-      H::MachineParams machine(static_cast<int>(std::thread::hardware_concurrency()), 32 * 1024 * 1024, 40);
+            p.outputs[i].output_buffer().dim(static_cast<int>(d)).set_estimate(0, batchOf(key));
+      int parallelism = serialOf(key) ? 1 : static_cast<int>(std::thread::hardware_concurrency());
+      H::MachineParams machine(parallelism, 32 * 1024 * 1024, 40);
       p.pipeline().auto_schedule(name, p.target, machine);
       return true;
     }, error);
   }
 
   void printBaselines(const CpuKnobs &train, const CpuKnobs &infer) {
-    log_ << "\nbaselines (the same pipelines, batch " << o_.batch << ", fastest of " << o_.samples
+    log_ << "\nbaselines (the same pipelines, " << conditions() << "; fastest of " << o_.samples
          << " calls against the default schedule's; the table in the units of its fastest call):\n";
     // Adams2019's default beam search takes minutes on a training step: greedy here.
     setenv("HL_BEAM_SIZE", "1", 0);

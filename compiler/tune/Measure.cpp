@@ -63,9 +63,21 @@ PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned 
   return out;
 }
 
-CompiledPipeline::CompiledPipeline(LoweredPipeline p, int batch)
+namespace {
+int parForInOrder(H::JITUserContext *context, int (*task)(H::JITUserContext *, int, uint8_t *), int min, int extent,
+                  uint8_t *closure) {
+  for (int i = min; i < min + extent; ++i)
+    if (int rc = task(context, i, closure); rc != 0)
+      return rc;
+  return 0;
+}
+} // namespace
+
+CompiledPipeline::CompiledPipeline(LoweredPipeline p, int batch, bool serial)
     : p_(std::move(p)), buffers_(bindTrainingScaleInputs(p_, batch, 0)), pipeline_(p_.pipeline()),
       outputs_(buffers_.outputs) {
+  if (serial)
+    pipeline_.jit_handlers().custom_do_par_for = parForInOrder;
   auto t0 = std::chrono::steady_clock::now();
   pipeline_.compile_jit(p_.target);
   compileSeconds_ = msSince(t0) / 1000;
@@ -78,9 +90,9 @@ double CompiledPipeline::callMs() {
   return msSince(t);
 }
 
-bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error) {
+bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error, bool serial) {
   try {
-    CompiledPipeline compiled(p, batch);
+    CompiledPipeline compiled(p, batch, serial);
     out.compileSeconds = compiled.compileSeconds();
     std::vector<double> times;
     for (int s = 0; s < samples; ++s)

@@ -32,7 +32,9 @@ void setJitThreads(int threads);
 class CompiledPipeline {
 public:
   // Takes `p` (its ImageParams stay bound to this object's buffers); one warm-up call.
-  CompiledPipeline(LoweredPipeline p, int batch);
+  // `serial`: its parallel loops run in order on the calling thread, as the trainer runs
+  // each micro-batch of a larger batch (runtime/src/MicroBatch.h).
+  CompiledPipeline(LoweredPipeline p, int batch, bool serial = false);
   double callMs(); // one call's wall time
   double compileSeconds() const { return compileSeconds_; }
 
@@ -47,7 +49,8 @@ private:
 // JIT-compiles `p` for its target and times one call at `batch` examples: one warm-up call,
 // then `samples` timed calls; the median and the fastest. False, with `error`, when Halide
 // cannot compile or run the pipeline with its schedule.
-bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error);
+// `serial` as CompiledPipeline's.
+bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error, bool serial = false);
 
 // The fastest call of `candidate` over the fastest of `reference`, their calls alternated
 // (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds

@@ -25,9 +25,6 @@
 
 namespace lenetc {
 
-// The micro-batch of the CPU pipelines. (A GPU wants its batches whole.)
-constexpr int64_t kMicroBatch = 64;
-
 class MicroBatchedStep {
 public:
   // Calls the pipeline once with its argument array (trainStepArgs' order); x and y are the

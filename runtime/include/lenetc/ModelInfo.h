@@ -8,6 +8,11 @@
 
 namespace lenetc {
 
+// The micro-batch of the CPU training step: the trainer runs a larger batch as micro-batches
+// of at most this many examples, one per thread (runtime/src/MicroBatch.h), and lenetc
+// autotune times the step that way. (A GPU wants its batches whole.)
+constexpr int64_t kMicroBatch = 64;
+
 struct ParamInfo {
   const char *name; // "c1.w"
   const char *role; // "weight", "bias" or "coef"
