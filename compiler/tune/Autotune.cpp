@@ -98,8 +98,8 @@ public:
     if (journalEmpty_)
       journal_ << journalHeader() << "\n";
     log_ << "autotune " << model_ << " for " << targetClass_ << " on " << describeMachine() << ": " << conditions()
-         << ", budget " << formatDuration(o_.budgetSeconds) << ", fastest of " << o_.samples
-         << " calls per candidate, alternated with the default schedule's"
+         << ", budget " << formatDuration(o_.budgetSeconds) << ", " << o_.samples
+         << " calls per candidate alternated with the default schedule's (the median ratio of neighbouring calls)"
          << (measured_.empty() ? "" : ", resuming (" + std::to_string(measured_.size()) + " candidates measured)") << "\n";
     start_ = Clock::now();
     // Most of the budget goes to the training step, the rest to inference.
@@ -325,7 +325,7 @@ private:
     std::ostringstream measured;
     measured << "train_step " << formatMs(inFastestUnits("train_step", best_["train_step"])) << " ms, infer "
              << formatMs(inFastestUnits("infer", best_["infer"]))
-             << " ms (" << conditions() << "; fastest of " << o_.samples << " calls against the default's)";
+             << " ms (" << conditions() << "; " << o_.samples << " calls alternated with the default's)";
     std::string comment = "Written by lenetc autotune (" + std::to_string(measured_.size()) +
                           " candidates measured).\ntrain_step knobs: " + train.describe() +
                           "\ninfer knobs: " + infer.describe() +
@@ -371,16 +371,17 @@ private:
         for (size_t d = 0; d < p.outputExtents[i].size(); ++d)
           if (p.outputExtents[i][d] < 0)
             p.outputs[i].output_buffer().dim(static_cast<int>(d)).set_estimate(0, batchOf(key));
-      int parallelism = serialOf(key) ? 1 : static_cast<int>(std::thread::hardware_concurrency());
-      H::MachineParams machine(parallelism, 32 * 1024 * 1024, 40);
+      // Every core, even for a step timed on one: told of one core, Adams2019 stopped
+      // scheduling LeNet-5's step ("Can only unroll for loops over a constant extent").
+      H::MachineParams machine(static_cast<int>(std::thread::hardware_concurrency()), 32 * 1024 * 1024, 40);
       p.pipeline().auto_schedule(name, p.target, machine);
       return true;
     }, error);
   }
 
   void printBaselines(const CpuKnobs &train, const CpuKnobs &infer) {
-    log_ << "\nbaselines (the same pipelines, " << conditions() << "; fastest of " << o_.samples
-         << " calls against the default schedule's; the table in the units of its fastest call):\n";
+    log_ << "\nbaselines (the same pipelines, " << conditions() << "; " << o_.samples
+         << " calls alternated with the default schedule's; the table in the units of its fastest call):\n";
     // Adams2019's default beam search takes minutes on a training step: greedy here.
     setenv("HL_BEAM_SIZE", "1", 0);
     struct Row {

@@ -111,14 +111,20 @@ bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::
 }
 
 double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples, double *referenceFastest) {
-  double c = INFINITY, r = INFINITY;
-  for (int s = 0; s < samples; ++s) {
-    c = std::min(c, candidate.callMs());
-    r = std::min(r, reference.callMs());
+  // The median of the ratios of neighbouring calls: a slow spell slows both calls of a
+  // pair, and a pair that one spike hit is outvoted.
+  std::vector<double> ratios;
+  double r = INFINITY;
+  for (int s = 0; s < std::max(1, samples); ++s) {
+    double c = candidate.callMs(), ref = reference.callMs();
+    ratios.push_back(c / ref);
+    r = std::min(r, ref);
   }
   if (referenceFastest)
     *referenceFastest = std::min(*referenceFastest, r);
-  return c / r;
+  std::sort(ratios.begin(), ratios.end());
+  size_t n = ratios.size();
+  return n % 2 ? ratios[n / 2] : 0.5 * (ratios[n / 2 - 1] + ratios[n / 2]);
 }
 
 } // namespace lenetc

@@ -52,8 +52,8 @@ private:
 // `serial` as CompiledPipeline's.
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error, bool serial = false);
 
-// The fastest call of `candidate` over the fastest of `reference`, their calls alternated
-// (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds
+// `candidate`'s time over `reference`'s: the median ratio of neighbouring calls, their calls
+// alternated (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds
 // (seen on a 2-core EPYC: the same schedule timed 7.4 and 12.9 ms in consecutive
 // runs), both then see the same conditions and their ratio holds where their times do not.
 // `referenceFastest`, if given, is lowered to the reference's fastest call.
