@@ -67,6 +67,30 @@ def lenet5_params():
     return names, [param(i, s, r) for i, (s, r) in enumerate(specs)]
 
 
+def lenet5_modern(params, x):
+    """lenet5.nn with ReLU and max pooling (models/lenet5_modern.nn); the same parameters."""
+    c1w, c1b, c3w, c3b, f5w, f5b, f6w, f6b, lw, lb = params
+    h = F.max_pool2d(torch.relu(F.conv2d(x, c1w, c1b, padding=2)), 2, 2)
+    h = F.max_pool2d(torch.relu(F.conv2d(h, c3w, c3b)), 2, 2)
+    h = torch.relu(F.linear(h.flatten(1), f5w, f5b))
+    h = torch.relu(F.linear(h, f6w, f6b))
+    return F.linear(h, lw, lb)
+
+
+def lenet1(params, x):
+    c1w, c1b, c3w, c3b, lw, lb = params
+    h = F.avg_pool2d(torch.tanh(F.conv2d(x, c1w, c1b)), 2, 2)
+    h = F.avg_pool2d(torch.tanh(F.conv2d(h, c3w, c3b)), 2, 2)
+    return F.linear(h.flatten(1), lw, lb)
+
+
+def lenet1_params():
+    specs = [((4, 1, 5, 5), "weight"), ((4,), "bias"), ((12, 4, 5, 5), "weight"), ((12,), "bias"),
+             ((10, 192), "weight"), ((10,), "bias")]
+    names = ["c1.w", "c1.b", "c3.w", "c3.b", "logits.w", "logits.b"]
+    return names, [param(i, s, r) for i, (s, r) in enumerate(specs)]
+
+
 def scaled_tanh(t):
     return A * torch.tanh(S * t)
 
@@ -109,6 +133,8 @@ def lenet5_classic_params():
 MODELS = {
     "lenet5": (lenet5, lenet5_params, (1, 28, 28)),
     "lenet5_classic": (lenet5_classic, lenet5_classic_params, (1, 32, 32)),
+    "lenet5_modern": (lenet5_modern, lenet5_params, (1, 28, 28)),
+    "lenet1": (lenet1, lenet1_params, (1, 28, 28)),
 }
 
 
