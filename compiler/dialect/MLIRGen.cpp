@@ -564,11 +564,15 @@ bool Generator::callAttrs(const Expr &e, const std::vector<Signature> &sigs, con
         return false;
       std::string pname = p.name;
       bool isRate = pname == "beta1" || pname == "beta2" || pname == "rho";
-      if (v < 0 || ((pname == "lr" || pname == "eps") && v <= 0) || (isRate && v >= 1))
+      bool isPositive = pname == "lr" || pname == "eps" || pname == "gamma";
+      // A plateau's factor reduces the rate (Keras rejects a factor >= 1 too).
+      bool isFactor = pname == "factor";
+      if (v < 0 || (isPositive && v <= 0) || (isRate && v >= 1) || (isFactor && !(v > 0 && v < 1)))
         return error(b.get(p.name)->loc, "'" + pname + "' must be " +
-                                             (isRate                            ? "in [0, 1)"
-                                              : pname == "lr" || pname == "eps" ? "positive"
-                                                                                : "non-negative"));
+                                             (isRate       ? "in [0, 1)"
+                                              : isFactor   ? "in (0, 1)"
+                                              : isPositive ? "positive"
+                                                           : "non-negative"));
       attrs.append(p.name, builder_.getF64FloatAttr(v));
     } else if (p.kind == Kind::Bool) {
       bool v;

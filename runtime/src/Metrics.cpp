@@ -113,6 +113,22 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h, con
   }
 }
 
+// Text as SVG (XML) character data: a title names the data set, which may be any path.
+std::string xmlEscaped(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '&')
+      out += "&amp;";
+    else if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else
+      out += c;
+  }
+  return out;
+}
+
 } // namespace
 
 void writePlotSvg(const std::string &path, const std::string &title,
@@ -131,7 +147,7 @@ void writePlotSvg(const std::string &path, const std::string &title,
   std::ostringstream os;
   os << "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='380' font-family='Helvetica, Arial, "
         "sans-serif'>\n<rect width='900' height='380' fill='white'/>\n";
-  os << "<text x='450' y='22' text-anchor='middle' font-size='16' font-weight='bold'>" << title
+  os << "<text x='450' y='22' text-anchor='middle' font-size='16' font-weight='bold'>" << xmlEscaped(title)
      << "</text>\n";
   int64_t epochs = static_cast<int64_t>(history.size());
   panel(os, 70, 60, 340, 250, "loss", loss, epochs, false);

@@ -74,12 +74,14 @@ void LrSchedule::endEpoch(int64_t epochsDone, double monitoredLoss) {
     lr_ = base_ * std::pow(config_.gamma, double(epochsDone / config_.every));
   } else if (config_.name == "plateau") {
     // Keras' ReduceLROnPlateau (min_delta 1e-4, no cooldown): after `patience` epochs
-    // without an improvement, lr *= factor.
+    // without an improvement, lr *= factor, down to min_lr (a rate already at or below
+    // min_lr stays as it is).
     if (monitoredLoss < best - 1e-4) {
       best = monitoredLoss;
       wait = 0;
     } else if (++wait >= config_.patience) {
-      lr_ = std::max(lr_ * config_.factor, config_.minLr);
+      if (lr_ > config_.minLr)
+        lr_ = std::max(lr_ * config_.factor, config_.minLr);
       wait = 0;
     }
   }

@@ -24,13 +24,28 @@ int64_t parseInt(const std::string &flag, const std::string &v, int64_t min) {
   char *end = nullptr;
   errno = 0;
   long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || errno == ERANGE || n < min || n > (int64_t(1) << 40))
-    throw UsageError(flag + " needs an integer" + (min > 0 ? " >= " + std::to_string(min) : " >= 0") +
-                     ", got '" + v + "'");
+  const int64_t max = int64_t(1) << 40;
+  if (v.empty() || *end || n < min)
+    throw UsageError(flag + " needs an integer >= " + std::to_string(min) + ", got '" + v + "'");
+  if (errno == ERANGE || n > max)
+    throw UsageError(flag + " needs an integer no larger than 2^40 (" + std::to_string(max) + "), got '" + v +
+                     "'");
   return n;
 }
 
 // A number in [0, 1): a decay rate (Adam's betas, RMSprop's rho).
+// A limit on a set's size: a count, or "all" (-1).
+int64_t parseLimit(const std::string &flag, const std::string &v) { return v == "all" ? -1 : parseInt(flag, v, 1); }
+
+// A plateau's factor: it must reduce the rate (Keras rejects a factor >= 1 too).
+double parseFactor(const std::string &flag, const std::string &v) {
+  char *end = nullptr;
+  double d = std::strtod(v.c_str(), &end);
+  if (v.empty() || *end || !(d > 0 && d < 1))
+    throw UsageError(flag + " needs a number in (0, 1), got '" + v + "'");
+  return d;
+}
+
 double parseRate(const std::string &flag, const std::string &v) {
   char *end = nullptr;
   double d = std::strtod(v.c_str(), &end);
@@ -96,7 +111,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "Output:\n"
       "  --checkpoint FILE       saved after every epoch, atomically (default: %s.ckpt)\n"
       "  --no-checkpoint         save none\n"
-      "  --resume                continue from the checkpoint where it stopped\n"
+      "  --resume                continue from the checkpoint where it stopped, with the\n"
+      "                          settings it keeps (a flag may repeat them, not change them)\n"
       "  --metrics FILE.csv      per-epoch metrics\n"
       "  --plot FILE.svg         loss and accuracy curves\n"
       "  --threads N             worker threads (default: all cores)\n"
@@ -105,7 +121,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  -h, --help\n\n"
       "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
       "3 training diverged (the last good checkpoint is kept).\n",
-      prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams, d.data, (long long)d.val,
+      prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
+      std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, (long long)d.val,
       d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
       fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
       fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(), d.lrSchedule,
@@ -113,31 +130,15 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       (long long)d.plateauPatience, fmt(d.minLr).c_str(), m.name);
 }
 
-} // namespace
+using Setter = std::function<void(const std::string &)>;
 
-bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
-  const TrainDefaults &d = m.defaults;
-  o.data = d.data;
-  o.val = d.val;
-  o.epochs = d.epochs;
-  o.batch = d.batch;
-  o.seed = d.seed;
-  o.init = d.init;
-  o.biasInit = d.biasInit;
-  o.normalize = d.normalize;
-  o.optimizer = {d.optimizer, d.lr, d.momentum, d.beta1, d.beta2, d.eps, d.rho, d.weightDecay, d.nesterov};
-  o.schedule = {d.lrSchedule, d.stepEvery, d.stepGamma, d.plateauFactor, d.minLr, d.plateauPatience};
-  o.checkpoint = std::string(m.name) + ".ckpt";
-  std::string prog = argc > 0 ? argv[0] : m.name;
-  if (size_t slash = prog.rfind('/'); slash != std::string::npos)
-    prog = prog.substr(slash + 1);
-
-  using Setter = std::function<void(const std::string &)>;
-  const std::map<std::string, Setter> withValue = {
+// The flags that take a value, each setting its part of `o`.
+std::map<std::string, Setter> valueFlags(Options &o) {
+  return {
       {"--data", [&](const std::string &v) { o.data = v; }},
       {"--val", [&](const std::string &v) { o.val = parseInt("--val", v, 0); }},
-      {"--limit-train", [&](const std::string &v) { o.limitTrain = parseInt("--limit-train", v, 1); }},
-      {"--limit-test", [&](const std::string &v) { o.limitTest = parseInt("--limit-test", v, 1); }},
+      {"--limit-train", [&](const std::string &v) { o.limitTrain = parseLimit("--limit-train", v); }},
+      {"--limit-test", [&](const std::string &v) { o.limitTest = parseLimit("--limit-test", v); }},
       {"--normalize",
        [&](const std::string &v) {
          o.normalize = parseWord("--normalize", v, {"unit", "lecun"});
@@ -174,7 +175,7 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       {"--step-gamma",
        [&](const std::string &v) { o.schedule.gamma = parseFloat("--step-gamma", v, 0, true); }},
       {"--plateau-factor",
-       [&](const std::string &v) { o.schedule.factor = parseFloat("--plateau-factor", v, 0, true); }},
+       [&](const std::string &v) { o.schedule.factor = parseFactor("--plateau-factor", v); }},
       {"--plateau-patience",
        [&](const std::string &v) { o.schedule.patience = parseInt("--plateau-patience", v, 0); }},
       {"--min-lr", [&](const std::string &v) { o.schedule.minLr = parseFloat("--min-lr", v, 0, false); }},
@@ -190,13 +191,40 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
          o.device = parseWord("--device", v, {"auto", "cpu", "gpu"});
        }},
   };
-  const std::map<std::string, std::function<void()>> switches = {
+}
+
+// The flags without a value.
+std::map<std::string, std::function<void()>> switchFlags(Options &o) {
+  return {
       {"--nesterov", [&] { o.optimizer.nesterov = true; }},
       {"--no-checkpoint", [&] { o.checkpoint.clear(); }},
       {"--resume", [&] { o.resume = true; }},
       {"--eval", [&] { o.eval = true; }},
       {"--quiet", [&] { o.quiet = true; }},
   };
+}
+
+} // namespace
+
+bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
+  const TrainDefaults &d = m.defaults;
+  o.data = d.data;
+  o.val = d.val;
+  o.epochs = d.epochs;
+  o.batch = d.batch;
+  o.seed = d.seed;
+  o.init = d.init;
+  o.biasInit = d.biasInit;
+  o.normalize = d.normalize;
+  o.optimizer = {d.optimizer, d.lr, d.momentum, d.beta1, d.beta2, d.eps, d.rho, d.weightDecay, d.nesterov};
+  o.schedule = {d.lrSchedule, d.stepEvery, d.stepGamma, d.plateauFactor, d.minLr, d.plateauPatience};
+  o.checkpoint = std::string(m.name) + ".ckpt";
+  std::string prog = argc > 0 ? argv[0] : m.name;
+  if (size_t slash = prog.rfind('/'); slash != std::string::npos)
+    prog = prog.substr(slash + 1);
+
+  const auto withValue = valueFlags(o);
+  const auto switches = switchFlags(o);
 
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -236,12 +264,84 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
     } else {
       throw UsageError("unknown option '" + a + "' (see --help)");
     }
+    o.given.insert(a);
   }
   if (o.command == "predict" && o.image.empty())
     throw UsageError("predict needs an image: predict IMAGE.pgm|IMAGE.png");
   if ((o.resume || o.eval || o.command == "predict") && o.checkpoint.empty())
     throw UsageError("--resume, --eval and predict need a checkpoint (--checkpoint FILE)");
   return true;
+}
+
+namespace {
+// A double as the shortest text that reads back as the same double.
+std::string exact(double v) {
+  char buf[40];
+  for (int digits = 6; digits <= 17; ++digits) {
+    std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+    if (std::strtod(buf, nullptr) == v)
+      break;
+  }
+  return buf;
+}
+} // namespace
+
+std::vector<std::pair<std::string, std::string>> runSettings(const Options &o) {
+  auto count = [](int64_t n) { return n < 0 ? std::string("all") : std::to_string(n); };
+  return {
+      {"--val", count(o.val)},
+      {"--limit-train", count(o.limitTrain)},
+      {"--normalize", o.normalize},
+      {"--batch", count(o.batch)},
+      {"--seed", count(o.seed)},
+      {"--init", o.init},
+      {"--bias-init", o.biasInit},
+      {"--optimizer", o.optimizer.name},
+      {"--lr", exact(o.optimizer.lr)},
+      {"--momentum", exact(o.optimizer.momentum)},
+      {"--nesterov", o.optimizer.nesterov ? "on" : "off"},
+      {"--beta1", exact(o.optimizer.beta1)},
+      {"--beta2", exact(o.optimizer.beta2)},
+      {"--rho", exact(o.optimizer.rho)},
+      {"--eps", exact(o.optimizer.eps)},
+      {"--weight-decay", exact(o.optimizer.weightDecay)},
+      {"--lr-schedule", o.schedule.name},
+      {"--step-every", count(o.schedule.every)},
+      {"--step-gamma", exact(o.schedule.gamma)},
+      {"--plateau-factor", exact(o.schedule.factor)},
+      {"--plateau-patience", count(o.schedule.patience)},
+      {"--min-lr", exact(o.schedule.minLr)},
+  };
+}
+
+void adoptRunSettings(Options &o, const std::vector<std::pair<std::string, std::string>> &saved,
+                      const std::string &checkpoint) {
+  std::map<std::string, std::string> now;
+  for (const auto &[flag, value] : runSettings(o))
+    now[flag] = value;
+  const auto setters = valueFlags(o);
+  std::string conflicts;
+  for (const auto &[flag, value] : saved) {
+    auto current = now.find(flag);
+    if (current == now.end() || current->second == value)
+      continue; // a setting this trainer does not know (a newer one's), or the same
+    if (o.given.count(flag)) {
+      conflicts += (conflicts.empty() ? "" : ", ") + flag + " " + value + " (this command line: " + flag + " " +
+                   current->second + ")";
+    } else if (flag == "--nesterov") {
+      o.optimizer.nesterov = value == "on";
+    } else if (auto set = setters.find(flag); set != setters.end()) {
+      try {
+        set->second(value);
+      } catch (const UsageError &) {
+        throw Error("checkpoint '" + checkpoint + "' is damaged (its setting " + flag + " " + value + ")");
+      }
+    }
+  }
+  if (!conflicts.empty())
+    throw UsageError("checkpoint '" + checkpoint + "' was trained with " + conflicts +
+                     "; a checkpoint goes on with the settings it was trained with: drop those flags (to change them, "
+                     "train afresh)");
 }
 
 } // namespace lenetc

@@ -6,7 +6,9 @@
 #include "lenetc/ModelInfo.h"
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace lenetc {
@@ -25,10 +27,20 @@ struct Options {
   std::string metrics, plot;
   int threads = 0; // 0: the Halide runtime's default (all cores)
   std::string device = "auto";
+  std::set<std::string> given; // the flags the command line gave
 };
 
 // Parses argv on top of the model's defaults; throws UsageError on a bad flag or value.
 // Returns false when --help was given (the help is printed).
 bool parseOptions(const ModelInfo &model, int argc, char **argv, Options &out);
+
+// The settings that decide how a run goes on from a checkpoint (the data split, the input
+// normalisation, the batch, the optimizer and its learning-rate schedule, and for the record
+// the seed and initialisation), as flags and their values. A checkpoint keeps them.
+std::vector<std::pair<std::string, std::string>> runSettings(const Options &o);
+// --resume, --eval and predict take a checkpoint's settings: each one the command line did
+// not give takes the checkpoint's value; one it gave otherwise is a UsageError.
+void adoptRunSettings(Options &o, const std::vector<std::pair<std::string, std::string>> &saved,
+                      const std::string &checkpoint);
 
 } // namespace lenetc

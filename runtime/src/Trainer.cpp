@@ -19,6 +19,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -223,8 +224,10 @@ std::string formatCount(int64_t n) {
   return s;
 }
 
-int runPredict(const ModelInfo &m, const Options &o) {
-  TrainState s = loadCheckpoint(o.checkpoint, m);
+int runPredict(const ModelInfo &m, const Options &options) {
+  TrainState s = loadCheckpoint(options.checkpoint, m);
+  Options o = options;
+  adoptRunSettings(o, s.settings, o.checkpoint); // the normalisation it was trained with
   GrayImage img = readImage(o.image);
   Dataset d;
   d.count = 1;
@@ -261,7 +264,25 @@ int runPredict(const ModelInfo &m, const Options &o) {
   return kExitOk;
 }
 
-int runTraining(const ModelInfo &m, const Options &o) {
+// An output file is checked before a run spends an epoch on it: its directory exists and
+// takes files.
+void checkWritable(const std::string &path, const std::string &flag) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::path(path).parent_path();
+  if (dir.empty())
+    dir = ".";
+  std::error_code ec;
+  std::string what = flag + ": cannot write '" + path + "'";
+  if (!fs::is_directory(dir, ec))
+    throw Error(what + ": there is no directory '" + dir.string() + "'");
+  if (fs::is_directory(path, ec))
+    throw Error(what + ": it is a directory");
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw Error(what + ": " + std::strerror(errno));
+}
+
+int runTraining(const ModelInfo &m, const Options &options) {
+  Options o = options;
   // --threads, else (0) the Halide runtime's default; the second call returns the count.
   halide_set_num_threads(o.threads);
   const int threads = halide_set_num_threads(o.threads);
@@ -274,6 +295,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
     if (!std::filesystem::exists(o.checkpoint))
       throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
     s = loadCheckpoint(o.checkpoint, m);
+    adoptRunSettings(o, s.settings, o.checkpoint);
     resumed = true;
     if (!o.eval)
       removeStaleTemporaries(o.checkpoint);
@@ -284,14 +306,36 @@ int runTraining(const ModelInfo &m, const Options &o) {
     s.rng = rng.str();
     s.lr = o.optimizer.lr;
   }
+  s.settings = runSettings(o);
   if (resumed && s.epochsDone >= o.epochs && !o.eval) {
     std::printf("%s: the checkpoint has already trained %lld of %lld epochs; nothing to do\n", m.name,
                 (long long)s.epochsDone, (long long)o.epochs);
     return kExitOk;
   }
 
-  // --- data ---
-  DataSplits data = loadData(o.data, m.classes);
+  if (!o.eval) {
+    if (!o.checkpoint.empty())
+      checkWritable(o.checkpoint, "--checkpoint");
+    if (!o.metrics.empty())
+      checkWritable(o.metrics, "--metrics");
+    if (!o.plot.empty())
+      checkWritable(o.plot, "--plot");
+  }
+
+  // --- data (--eval reads the test set only) ---
+  DataSplits data = loadData(o.data, m.classes, /*withTrainingSet=*/!o.eval);
+  Pipelines pipes = choosePipelines(m, o.device);
+  if (o.eval) {
+    if (data.test.count == 0)
+      throw Error("the data set '" + data.name + "' has no test examples");
+    int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
+    Examples test = prepare(m, data.test, 0, testCount, o.normalize);
+    Evaluation t = evaluate(m, pipes, s.params, test);
+    std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
+                o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy,
+                formatCount(test.count).c_str());
+    return kExitOk;
+  }
   if (!resumed) {
     s.data = data.name;
     s.batch = o.batch;
@@ -312,15 +356,6 @@ int runTraining(const ModelInfo &m, const Options &o) {
   Examples train = prepare(m, data.train, 0, trainCount, o.normalize);
   Examples val = prepare(m, data.train, data.train.count - valCount, valCount, o.normalize);
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
-
-  Pipelines pipes = choosePipelines(m, o.device);
-  if (o.eval) {
-    Evaluation t = evaluate(m, pipes, s.params, test);
-    std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
-                o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy,
-                formatCount(test.count).c_str());
-    return kExitOk;
-  }
 
   std::vector<int64_t> sizes;
   int64_t totalParams = 0;
@@ -357,8 +392,12 @@ int runTraining(const ModelInfo &m, const Options &o) {
   std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
               formatCount(totalParams).c_str(), data.description.c_str(), formatCount(train.count).c_str(),
               formatCount(val.count).c_str(), formatCount(test.count).c_str());
-  std::printf("%s lr %g, batch %lld, %lld epochs, %s init (biases %s), seed %lld, on the %s%s\n",
-              o.optimizer.name.c_str(), schedule.lr(), (long long)o.batch, (long long)o.epochs,
+  std::string momentum = o.optimizer.name != "adam" && o.optimizer.momentum > 0
+                             ? " momentum " + formatNumber(o.optimizer.momentum) +
+                                   (o.optimizer.nesterov && o.optimizer.name == "sgd" ? " (Nesterov)" : "")
+                             : "";
+  std::printf("%s lr %g%s, batch %lld, %lld epochs, %s init (biases %s), seed %lld, on the %s%s\n",
+              o.optimizer.name.c_str(), schedule.lr(), momentum.c_str(), (long long)o.batch, (long long)o.epochs,
               o.init.c_str(), o.biasInit.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
               resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
   std::fflush(stdout);
@@ -385,8 +424,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
   for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
     for (int64_t i = 0; i < train.count; ++i)
       order[i] = i;
-    for (int64_t i = train.count - 1; i > 0; --i) // Fisher-Yates, from the run's generator
-      std::swap(order[i], order[rng() % static_cast<uint64_t>(i + 1)]);
+    shuffleInPlace(order, rng);
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0;
     int64_t correct = 0, seen = 0, step = 0;
@@ -411,7 +449,7 @@ int runTraining(const ModelInfo &m, const Options &o) {
         throw Error("training diverged: the loss became " +
                         std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
                         std::to_string(epoch) + ", step " + std::to_string(step + 1) + " (learning rate " +
-                        std::to_string(schedule.lr()) + "); " + kept,
+                        formatNumber(schedule.lr()) + "); " + kept,
                     kExitDiverged);
       }
       lossSum += loss * double(n);
@@ -447,8 +485,9 @@ int runTraining(const ModelInfo &m, const Options &o) {
       for (float v : p)
         finite = finite && std::isfinite(v);
     if (!finite)
-      throw Error("training diverged: the parameters or the loss became NaN or infinite in epoch " +
-                      std::to_string(epoch) + " (learning rate " + formatNumber(schedule.lr()) + "); " +
+      throw Error("training diverged: the parameters or the loss became NaN or infinite at epoch " +
+                      std::to_string(epoch) + ", step " + std::to_string(step) + " (the epoch's last; learning rate " +
+                      formatNumber(schedule.lr()) + "); " +
                       (s.epochsDone > 0 && !o.checkpoint.empty()
                            ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " +
                                  std::to_string(s.epochsDone) + "), is intact"

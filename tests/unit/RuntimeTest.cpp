@@ -6,6 +6,7 @@
 #include "Error.h"
 #include "Init.h"
 #include "Optimizer.h"
+#include "Options.h"
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,19 @@ TEST(Data, RealMnistDigitsFromNpm) {
     ++counts[l];
   for (int c : counts)
     EXPECT_GT(c, 100);
+  // The files hold one digit after another; the sets are mixed, so that the first 1,000
+  // (--limit-train) and the last 1,000 (--val) examples hold every digit, in about MNIST's
+  // proportions. The order is fixed: loading again gives the same.
+  for (int64_t first : {int64_t(0), d.train.count - 1000}) {
+    int seen[10] = {};
+    for (int64_t i = first; i < first + 1000; ++i)
+      ++seen[d.train.labels[i]];
+    for (int digit = 0; digit < 10; ++digit)
+      EXPECT_GT(seen[digit], 60) << "digit " << digit << " in the 1,000 examples from " << first;
+  }
+  DataSplits again = loadData("mnist", 10);
+  EXPECT_EQ(again.train.labels, d.train.labels);
+  EXPECT_EQ(again.test.images, d.test.images);
 }
 
 TEST(Data, MalformedMnistJson) {
@@ -161,6 +175,20 @@ TEST(LrSchedule, StepAndPlateau) {
   EXPECT_DOUBLE_EQ(p.lr(), 0.1);
   p.endEpoch(4, 0.49995); // better by less than min_delta 1e-4: not an improvement
   EXPECT_NEAR(p.lr(), 0.01, 1e-12);
+
+  // min_lr is a floor: it never raises a rate already below it (Keras: reduce only while
+  // lr > min_lr).
+  plateau.minLr = 0.05;
+  LrSchedule q(plateau, 1.0);
+  q.endEpoch(1, 1.0);
+  q.endEpoch(2, 1.0);
+  EXPECT_DOUBLE_EQ(q.lr(), 0.1);
+  q.endEpoch(3, 1.0);
+  EXPECT_DOUBLE_EQ(q.lr(), 0.05);
+  LrSchedule low(plateau, 0.001);
+  low.endEpoch(1, 1.0);
+  low.endEpoch(2, 1.0);
+  EXPECT_DOUBLE_EQ(low.lr(), 0.001);
 }
 
 // --- checkpoints --------------------------------------------------------------------
@@ -223,6 +251,7 @@ TrainState sampleState() {
   m.epoch = 3;
   m.testAcc = 0.75;
   s.history = {m};
+  s.settings = {{"--lr", "0.5"}, {"--nesterov", "on"}};
   return s;
 }
 
@@ -237,6 +266,7 @@ TEST(Checkpoint, RoundTrip) {
   EXPECT_EQ(s.optimizerSteps, 42);
   EXPECT_EQ(s.rng, "123 456");
   EXPECT_EQ(s.history.at(0).testAcc, 0.75);
+  EXPECT_EQ(s.settings, sampleState().settings);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp." + std::to_string(getpid())));
   std::remove(path.c_str());
 }
@@ -281,3 +311,56 @@ TEST(Checkpoint, UnwritableDirectoryKeepsNothingHalfWritten) {
 }
 
 } // namespace
+
+// --- a checkpoint's settings ----------------------------------------------------------
+
+// A model whose train block says: sgd lr 0.1, momentum 0.9, batch 64, 10 epochs.
+const TrainDefaults kDefaults = {"fashion_mnist", "sgd", 0.1, 0.9, 0.9, 0.999, 1e-7, 0.9, 0, false, "constant", 10,
+                                 0.1, 0.1, 10, 0, 64, 10, "xavier_uniform", 0, 0, "unit", "zero"};
+const ModelInfo kTrainedModel = {"tiny", "tiny.nn", 1, {3, 0, 0}, 2, 2, kParams, nullptr, nullptr, kDefaults};
+
+Options parsed(std::vector<std::string> args) {
+  args.insert(args.begin(), "trainer");
+  std::vector<char *> argv;
+  for (auto &a : args)
+    argv.push_back(a.data());
+  Options o;
+  parseOptions(kTrainedModel, static_cast<int>(argv.size()), argv.data(), o);
+  return o;
+}
+
+TEST(RunSettings, ACheckpointsSettingsOutlastTheCommandLinesDefaults) {
+  Options trained = parsed({"--lr", "0.01", "--lr-schedule", "step", "--step-gamma", "0.3", "--nesterov",
+                            "--momentum", "0.5", "--val", "100", "--limit-train", "700", "--normalize", "lecun"});
+  auto saved = runSettings(trained);
+  // Resumed without those flags: each takes the checkpoint's value, exactly.
+  Options resumed = parsed({"--resume", "--epochs", "5"});
+  adoptRunSettings(resumed, saved, "c.ckpt");
+  EXPECT_EQ(resumed.optimizer.lr, 0.01);
+  EXPECT_EQ(resumed.schedule.name, "step");
+  EXPECT_EQ(resumed.schedule.gamma, 0.3);
+  EXPECT_TRUE(resumed.optimizer.nesterov);
+  EXPECT_EQ(resumed.optimizer.momentum, 0.5);
+  EXPECT_EQ(resumed.val, 100);
+  EXPECT_EQ(resumed.limitTrain, 700);
+  EXPECT_EQ(resumed.normalize, "lecun");
+  EXPECT_EQ(resumed.epochs, 5); // not a setting of the run: --epochs may extend it
+  EXPECT_EQ(runSettings(resumed), saved);
+  // The same value given again is no conflict; another one is, naming both.
+  Options same = parsed({"--resume", "--lr", "0.01"});
+  EXPECT_NO_THROW(adoptRunSettings(same, saved, "c.ckpt"));
+  Options other = parsed({"--resume", "--lr", "5", "--limit-train", "all"});
+  try {
+    adoptRunSettings(other, saved, "c.ckpt");
+    FAIL() << "a different --lr was taken";
+  } catch (const UsageError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "checkpoint 'c.ckpt' was trained with --limit-train 700 (this command line: --limit-train all), "
+              "--lr 0.01 (this command line: --lr 5); a checkpoint goes on with the settings it was trained "
+              "with: drop those flags (to change them, train afresh)");
+  }
+  // A checkpoint of format 1 has no settings: the command line's stand.
+  Options old = parsed({"--resume", "--lr", "5"});
+  adoptRunSettings(old, {}, "c.ckpt");
+  EXPECT_EQ(old.optimizer.lr, 5);
+}

@@ -103,6 +103,9 @@ TEST(SemanticErrors, UnknownTrainSetting) {
             "7:21: unknown optimizer 'sgdd'; did you mean 'sgd'? (sgd, adam, rmsprop)");
   EXPECT_EQ(firstError(m + "train { optimizer = adam(lr=0) }"), "7:29: 'lr' must be positive");
   EXPECT_EQ(firstError(m + "train { optimizer = adam(beta2=1) }"), "7:32: 'beta2' must be in [0, 1)");
+  EXPECT_EQ(firstError(m + "train { lr_schedule = plateau(factor=1) }"),
+            "7:38: 'factor' must be in (0, 1)");
+  EXPECT_EQ(firstError(m + "train { lr_schedule = step(gamma=0) }"), "7:34: 'gamma' must be positive");
   EXPECT_EQ(firstError(m + "train { batch = 0 }"), "7:17: 'batch' must be a positive integer, got 0");
   EXPECT_EQ(firstError(m + "train { init = glorot }"),
             "7:16: 'init' must be an initialiser (xavier_uniform, lecun_uniform), got glorot");
