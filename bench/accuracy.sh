@@ -52,7 +52,18 @@ run_torch() { # name seed args...
     > "$out/torch-$name-seed$seed.log" 2>&1
   torch_acc "$out/torch-$name-seed$seed.json"
 }
-mean() { /usr/bin/python3 -c "import sys; v=[float(x) for x in sys.argv[1:]]; print(f'{sum(v)/len(v):.4f}')" "$@"; }
+# The mean, and where some runs ended at chance level (ReLUs that died early, which the
+# reference's runs show too) the mean of the others beside it.
+mean() {
+  /usr/bin/python3 -c "
+import sys
+v = [float(x) for x in sys.argv[1:]]
+live = [x for x in v if x > 0.2]
+out = f'{sum(v)/len(v):.4f}'
+if len(live) < len(v):
+    out += f' ({len(v) - len(live)} at chance; the other {len(live)}: {sum(live)/len(live):.4f})' if live else ' (all at chance)'
+print(out)" "$@"
+}
 
 {
   echo "# Accuracy: lenetc trainers vs the PyTorch reference"

@@ -281,6 +281,23 @@ void checkWritable(const std::string &path, const std::string &flag) {
     throw Error(what + ": " + std::strerror(errno));
 }
 
+// A run whose accuracy has sat at chance for two epochs has almost always died: its ReLUs
+// no longer fire after an early large step (1 in 15 runs of the ReLU LeNet-5 recipe, in
+// PyTorch too). Said once, on stderr; training goes on as the user asked.
+void warnIfAtChance(const ModelInfo &m, const std::vector<EpochMetrics> &history, const Options &o) {
+  auto atChance = [&](const EpochMetrics &e) {
+    return e.trainAcc < 1.2 / m.classes && e.testAcc < 1.2 / m.classes;
+  };
+  size_t n = history.size();
+  if (n < 2 || !atChance(history[n - 1]) || !atChance(history[n - 2]) || (n > 2 && atChance(history[n - 3])))
+    return;
+  std::fprintf(stderr,
+               "%s: warning: the accuracy has stayed at chance level (1 in %d) for two epochs: the network "
+               "has probably died (units that no longer fire); a smaller --lr (now %s) or another --seed "
+               "usually trains\n",
+               m.name, m.classes, formatNumber(o.optimizer.lr).c_str());
+}
+
 int runTraining(const ModelInfo &m, const Options &options) {
   Options o = options;
   // --threads, else (0) the Halide runtime's default; the second call returns the count.
@@ -503,6 +520,7 @@ int runTraining(const ModelInfo &m, const Options &options) {
     std::printf(" | test loss %.4f acc %.4f | lr %g | %.1f s, %.0f ex/s\n", em.testLoss, em.testAcc, em.lr,
                 secs, em.examplesPerSecond);
     std::fflush(stdout);
+    warnIfAtChance(m, s.history, o);
 
     s.epochsDone = epoch;
     s.optimizer = o.optimizer.name;
