@@ -20,7 +20,11 @@
 
 #include "llvm/Support/raw_os_ostream.h"
 
+#include "frontend/Diagnostics.h"
+
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <chrono>
 #include <csignal>
@@ -101,6 +105,19 @@ int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
   return c.compileFile(path, stage) ? 0 : 1;
 }
 
+// An output file is checked before the work that writes it (a build, a search): its
+// directory exists and the path is not a directory.
+bool outputFileUsable(const std::string &path, std::string &error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::path(path).parent_path();
+  if (fs::is_directory(path, ec))
+    error = "cannot write '" + path + "': it is a directory";
+  else if (!dir.empty() && !fs::is_directory(dir, ec))
+    error = "cannot write '" + path + "': there is no directory '" + dir.string() + "'";
+  return error.empty();
+}
+
 // The command line's schedules: the checked-in ones, notices on stderr.
 ScheduleOptions cliScheduleOptions() {
   ScheduleOptions o;
@@ -129,7 +146,7 @@ int runEmit(const std::vector<std::string> &args) {
     } else if (a == "--default-schedule") {
       schedules.defaultOnly = true;
     } else if (a == "--emit") {
-      return usageError("--emit needs a value: --emit=ast, --emit=mlir or --emit=mlir-grad", "");
+      return usageError("--emit needs a value: --emit=ast, mlir, mlir-grad, halide or schedule", "");
     } else if (!a.empty() && a[0] == '-') {
       return usageError("unknown option '" + a + "'", "");
     } else if (path.empty()) {
@@ -221,6 +238,8 @@ int runSummary(const std::vector<std::string> &args) {
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIR))
     return rc;
+  if (!c.checkTrainSettings())
+    return 1;
   printSummary(summarize(c.module()), std::cout);
   return 0;
 }
@@ -254,6 +273,8 @@ int runGraph(const std::vector<std::string> &args) {
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIR))
     return rc;
+  if (!c.checkTrainSettings())
+    return 1;
   std::string error;
   if (!writeGraph(summarize(c.module()), output, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
@@ -290,10 +311,14 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
     return rc;
+  if (!c.checkTrainSettings())
+    return 1;
   std::vector<LoweredPipeline> pipelines;
   if (!lowerModule(c.module(), target, schedules, pipelines))
     return 1;
-  model = c.ast().name;
+  model = modelNameOf(c.module()); // a .mlir input has no AST
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
   std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
   if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
       !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), glue, error) ||
@@ -371,8 +396,6 @@ int runCompile(const std::vector<std::string> &args) {
   if (int rc = parseOutputArgs(args, "compile", printCompileHelp, "an output directory: -o DIR", a); rc >= 0)
     return rc;
   std::string model;
-  std::error_code ec;
-  std::filesystem::create_directories(a.output, ec);
   return compileInto(a.path, a.output, a.target, a.schedules, model, true);
 }
 
@@ -398,6 +421,8 @@ int runBuild(const std::vector<std::string> &args) {
     return rc;
   const Halide::Target &target = a.target;
   std::string error, model;
+  if (!outputFileUsable(a.output, error))
+    return usageError(error, "build ");
   auto start = std::chrono::steady_clock::now();
   std::error_code tmpError;
   std::filesystem::path tmp = std::filesystem::temp_directory_path(tmpError);
@@ -476,6 +501,10 @@ int runTime(const std::vector<std::string> &args) {
     return rc;
   if (a.target.has_gpu_feature())
     return usageError("time runs on the CPU: give a CPU target", "time ");
+  if (!a.output.empty())
+    return usageError("time writes no file (it prints its timings): drop -o", "time ");
+  if (std::string error; !runsOnThisMachine(a.target, error))
+    return usageError(error + " (time runs the pipelines on this machine)", "time ");
   if (threads > 0)
     setJitThreads(threads);
   Compilation c(&std::cerr);
@@ -530,7 +559,7 @@ void printAutotuneHelp(std::ostream &os) {
 double parseDuration(const std::string &text) {
   char *end = nullptr;
   double v = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || v <= 0)
+  if (end == text.c_str() || !(v > 0) || !std::isfinite(v) || v > 1e7)
     return -1;
   std::string unit(end);
   if (unit.empty() || unit == "s")
@@ -563,6 +592,11 @@ int runAutotune(const std::vector<std::string> &args) {
   if (int rc = parseOutputArgs(args, "autotune", printAutotuneHelp, "an output schedule: -o FILE.sched", a, extra);
       rc >= 0)
     return rc;
+  std::string error;
+  if (!a.target.has_gpu_feature() && !runsOnThisMachine(a.target, error))
+    return usageError(error + " (autotune times the pipelines on this machine)", "autotune ");
+  if (!outputFileUsable(a.output, error))
+    return usageError(error, "autotune ");
   if (threads > 0)
     setJitThreads(threads);
   o.output = a.output;
@@ -618,11 +652,30 @@ int main(int argc, char **argv) {
     return usageError("no help for '" + rest[0] + "' (commands: " + names + ")", "");
   }
   // Anything thrown past a command (file system, Halide) is one line and status 1.
+  // A word that is no file but nearly a command is a typo of the command.
+  std::vector<std::string> names;
+  for (const Command &c : commands)
+    names.push_back(c.name);
+  std::error_code ec;
+  if (first[0] != '-' && !std::filesystem::exists(first, ec) &&
+      std::find(names.begin(), names.end(), first) == names.end())
+    if (std::string near = lenetc::closestMatch(first, names); !near.empty())
+      return usageError("unknown command '" + first + "'; did you mean '" + near + "'?", "");
   try {
+    int rc = -1;
     for (const Command &c : commands)
       if (first == c.name)
-        return c.run(rest);
-    return runEmit(args);
+        rc = c.run(rest);
+    if (rc < 0)
+      rc = runEmit(args);
+    // What went to stdout (an IR dump, a schedule file) must have arrived: a full disk is
+    // an error, not a silently cut file.
+    std::cout.flush();
+    if (rc == 0 && !std::cout) {
+      std::cerr << "lenetc: error: cannot write the output: " << std::strerror(errno ? errno : EIO) << "\n";
+      return 1;
+    }
+    return rc;
   } catch (const std::exception &e) {
     std::cerr << "lenetc: error: " << e.what() << "\n";
     return 1;

@@ -1,6 +1,7 @@
 #include "frontend/Diagnostics.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -15,6 +16,16 @@ SourceFile::SourceFile(std::string path, std::string text) : path_(std::move(pat
 }
 
 bool SourceFile::read(const std::string &path, SourceFile &out, std::string &error) {
+  // A directory or a device (/dev/zero would be read until memory ran out) is no model.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    error = "'" + path + "' is a directory, not a file";
+    return false;
+  }
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
+    error = "'" + path + "' is not a regular file";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     error = "cannot open '" + path + "'";
@@ -26,7 +37,11 @@ bool SourceFile::read(const std::string &path, SourceFile &out, std::string &err
     error = "cannot read '" + path + "'";
     return false;
   }
-  out = SourceFile(path, ss.str());
+  std::string text = ss.str();
+  // An editor's UTF-8 byte-order mark is not part of the model.
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+    text.erase(0, 3);
+  out = SourceFile(path, std::move(text));
   return true;
 }
 
@@ -45,9 +60,17 @@ std::string_view SourceFile::line(int line) const {
 DiagnosticEngine::DiagnosticEngine(const SourceFile &file, std::ostream *out) : file_(file), out_(out) {}
 
 void DiagnosticEngine::report(Severity severity, Loc loc, const std::string &message) {
-  diags_.push_back({severity, loc, message});
   if (severity == Severity::Error)
     ++errors_;
+  // Past kMaxErrors, errors are counted but neither kept nor printed: a binary file fed in
+  // as a model would otherwise print one error per byte, each with its line.
+  if (errors_ > kMaxErrors) {
+    if (errors_ == kMaxErrors + 1 && out_)
+      *out_ << file_.path() << ": error: too many errors (" << kMaxErrors << "); stopped reporting\n"
+            << std::flush;
+    return;
+  }
+  diags_.push_back({severity, loc, message});
   if (out_)
     *out_ << format(diags_.back()) << std::flush;
 }
@@ -61,10 +84,21 @@ std::string DiagnosticEngine::format(const Diagnostic &d) const {
   os << ": " << names[static_cast<int>(d.severity)] << ": " << d.message << '\n';
   if (d.loc.valid()) {
     std::string_view text = file_.line(d.loc.line);
-    os << "  " << text << '\n' << "  ";
-    // Keep tabs so that the caret lines up with the source line.
-    for (int i = 1; i < d.loc.col && static_cast<size_t>(i - 1) < text.size(); ++i)
-      os << (text[i - 1] == '\t' ? '\t' : ' ');
+    // A long line shows a window around the column.
+    size_t col = static_cast<size_t>(d.loc.col - 1), first = 0;
+    const size_t kWidth = 120;
+    if (text.size() > kWidth) {
+      first = col > kWidth / 2 ? col - kWidth / 2 : 0;
+      text = text.substr(first, kWidth);
+      col -= first;
+    }
+    os << "  " << (first > 0 ? "..." : "") << text << (first + text.size() < file_.line(d.loc.line).size() ? "..." : "")
+       << '\n' << "  " << (first > 0 ? "   " : "");
+    // Keep tabs so that the caret lines up with the source line; a UTF-8 character's
+    // continuation bytes take no column on the screen.
+    for (size_t i = 0; i < col && i < text.size(); ++i)
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
+        os << (text[i] == '\t' ? '\t' : ' ');
     os << "^\n";
   }
   return os.str();

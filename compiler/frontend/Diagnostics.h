@@ -56,6 +56,9 @@ public:
   void note(Loc loc, const std::string &message) { report(Severity::Note, loc, message); }
   void report(Severity severity, Loc loc, const std::string &message);
 
+  // Errors past this many are counted, not kept or printed (after one line saying so).
+  static constexpr int kMaxErrors = 20;
+
   int errorCount() const { return errors_; }
   bool hadError() const { return errors_ > 0; }
   const std::vector<Diagnostic> &diagnostics() const { return diags_; }

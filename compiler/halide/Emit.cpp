@@ -23,19 +23,42 @@ bool parseTarget(const std::string &text, H::Target &target, std::string &error)
             "host-cuda-cuda_capability_80; CUDA capabilities stop at 86)";
     return false;
   }
-  target = H::Target(text);
+  H::Target t(text);
+  // Only targets with a schedule class (x86, ARM; CUDA, OpenCL, Metal): a schedule for
+  // another would have no class to be looked up or written under.
+  if (scheduleTargetClass(hostPart(t), false).empty() ||
+      (t.has_gpu_feature() && scheduleTargetClass(t, true).empty())) {
+    error = "lenetc compiles for x86 and ARM CPUs, with CUDA, OpenCL or Metal for a GPU; not for '" + text + "'";
+    return false;
+  }
+  target = t;
   return true;
 }
 
-namespace {
-// The target without its GPU features: what the CPU variant of a GPU build is compiled for.
 H::Target hostPart(H::Target t) {
   for (auto f : {H::Target::OpenCL, H::Target::CUDA, H::Target::Metal, H::Target::D3D12Compute,
                  H::Target::OpenGLCompute})
     t = t.without_feature(f);
   return t;
 }
-} // namespace
+
+bool runsOnThisMachine(const H::Target &t, std::string &error) {
+  H::Target host = H::get_host_target();
+  std::string missing;
+  if (t.arch != host.arch || t.bits != host.bits || t.os != host.os)
+    missing = "it is not this machine's kind (" + host.to_string() + ")";
+  // The instruction sets a CPU may lack (Halide 14's names).
+  for (auto f : {H::Target::SSE41, H::Target::AVX, H::Target::AVX2, H::Target::FMA, H::Target::FMA4,
+                 H::Target::F16C, H::Target::AVX512, H::Target::AVX512_KNL, H::Target::AVX512_Skylake,
+                 H::Target::AVX512_Cannonlake, H::Target::AVX512_SapphireRapids, H::Target::ARMDotProd,
+                 H::Target::ARMFp16, H::Target::SVE, H::Target::SVE2, H::Target::ARMv81a})
+    if (missing.empty() && t.has_feature(f) && !host.has_feature(f))
+      missing = "this CPU lacks its instructions (" + host.to_string() + ")";
+  if (missing.empty())
+    return true;
+  error = "target '" + t.to_string() + "' cannot run here: " + missing;
+  return false;
+}
 
 std::string defaultScheduleDirectory() { return LENETC_SCHEDULE_DIR; }
 
@@ -96,6 +119,13 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
   if (target.has_gpu_feature())
     variants.push_back({target, true});
 
+  if (options.defaultOnly && !options.unscheduled && !options.files.empty()) {
+    if (options.messages)
+      *options.messages << "lenetc: error: --default-schedule ignores schedule files; --schedule "
+                        << options.files[0] << " contradicts it\n";
+    return false;
+  }
+
   // Each variant's schedule file: given by the user, else found by name, else none.
   std::vector<std::unique_ptr<LoadedSchedule>> given;
   for (const auto &path : options.files) {
@@ -144,6 +174,16 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
     }
     chosen[gpu] = s;
   }
+  // A file given for a variant this target does not have (a GPU schedule, a CPU target)
+  // would otherwise be dropped without a word.
+  for (auto &g : given)
+    if (chosen[isGpuClass(g->parsed.header.at("target"))] != g.get()) {
+      g->diag->error({}, "a schedule for " + g->parsed.header.at("target") + ", but the target '" +
+                             target.to_string() + "' has no " +
+                             (isGpuClass(g->parsed.header.at("target")) ? "GPU" : "CPU") +
+                             " variant (a GPU schedule needs a GPU target, e.g. host-opencl)");
+      return false;
+    }
 
   for (auto func : module.getOps<mlir::FuncOp>()) {
     llvm::StringRef name = func.getName();

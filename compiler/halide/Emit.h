@@ -15,7 +15,16 @@ namespace lenetc {
 
 // Parses a Halide target string ("host", "x86-64-linux-avx2-fma", "host-cuda-cuda_capability_80").
 // False, with `error` set, for a string Halide 14 does not know.
+// Also false for a target without a schedule class (not x86 or ARM; a GPU API other than
+// CUDA, OpenCL or Metal).
 bool parseTarget(const std::string &text, Halide::Target &target, std::string &error);
+
+// The target without its GPU features: what the CPU variant of a GPU build is compiled for.
+Halide::Target hostPart(Halide::Target t);
+
+// Whether code for `t` runs on this machine's CPU (what `time` and `autotune` JIT-compile
+// and call): the same architecture, word size and OS, no instruction set the CPU lacks.
+bool runsOnThisMachine(const Halide::Target &t, std::string &error);
 
 // Where the schedules come from (docs/schedules.md).
 struct ScheduleOptions {

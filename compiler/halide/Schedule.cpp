@@ -1,5 +1,6 @@
 #include "halide/Schedule.h"
 
+#include <cerrno>
 #include <algorithm>
 #include <cctype>
 #include <functional>
@@ -103,7 +104,7 @@ bool parseStageLine(LineScanner &sc, DiagnosticEngine &diag, StageSchedule &out)
     bool number = false;
     Loc at = sc.loc();
     std::string k = sc.word(&number);
-    if (!number || k[0] == '-') {
+    if (!number || k[0] == '-' || k.size() > 4) {
       diag.error(at, "expected the update's index: update(0), update(1), ...");
       return false;
     }
@@ -385,11 +386,17 @@ private:
   }
   bool number(const ScheduleCall &c, size_t i, int &out, int lo = 1) {
     const ScheduleArg &a = c.args[i];
-    if (!a.isNumber || std::stoll(a.text) < lo || std::stoll(a.text) > (1 << 24)) {
-      diag_.error(a.loc, "expected an integer" + std::string(lo == 1 ? " >= 1" : "") + ", not '" + a.text + "'");
+    // Factors and extents up to 2^24 (a schedule's numbers are tile sizes, not counts).
+    constexpr long long kMax = 1 << 24;
+    errno = 0;
+    char *end = nullptr;
+    long long v = a.isNumber ? std::strtoll(a.text.c_str(), &end, 10) : 0;
+    if (!a.isNumber || errno == ERANGE || *end || v < lo || v > kMax) {
+      diag_.error(a.loc, "expected an integer from " + std::to_string(lo) + " to " + std::to_string(kMax) + ", not '" +
+                             a.text + "'");
       return false;
     }
-    out = std::stoi(a.text);
+    out = static_cast<int>(v);
     return true;
   }
   bool tail(const ScheduleCall &c, size_t i, H::TailStrategy &out) {

@@ -85,6 +85,52 @@ bool Compilation::parseMLIR(const std::string &text) {
   return static_cast<bool>(module_);
 }
 
+// A .mlir file is lenetc's own IR only if it has what the passes read: one model function
+// whose arguments are named, the second a label. (The dialect's verifiers check the ops;
+// this checks the frame. The train settings are checked where they are read:
+// missingTrainSettings.)
+static std::string notLenetIR(mlir::ModuleOp module) {
+  int models = 0;
+  for (auto func : module.getOps<mlir::FuncOp>()) {
+    if (func.getName().endswith("_train_step"))
+      continue;
+    ++models;
+    if (func.getNumArguments() < 2 || !func.getArgAttrOfType<mlir::IntegerAttr>(1, lenet::kClassesAttr))
+      return "function @" + func.getName().str() + " does not take an input and a label";
+    for (unsigned i = 0; i < func.getNumArguments(); ++i)
+      if (!func.getArgAttrOfType<mlir::StringAttr>(i, lenet::kArgNameAttr))
+        return "argument " + std::to_string(i) + " of @" + func.getName().str() + " has no '" +
+               lenet::kArgNameAttr + "'";
+  }
+  if (models != 1)
+    return "it has " + std::to_string(models) + " model functions, not one";
+  return "";
+}
+
+std::string missingTrainSettings(mlir::ModuleOp module) {
+  auto train = module->getAttrOfType<mlir::DictionaryAttr>(lenet::kTrainAttr);
+  if (!train)
+    return std::string("the module has no '") + lenet::kTrainAttr + "' attribute (the train block's settings)";
+  for (const char *key : {"data", "init", "normalize", "bias_init"})
+    if (!train.getAs<mlir::StringAttr>(key))
+      return std::string("its train settings have no '") + key + "'";
+  for (const char *key : {"optimizer", "lr_schedule"}) {
+    auto call = train.getAs<mlir::DictionaryAttr>(key);
+    if (!call || !call.getAs<mlir::StringAttr>("name"))
+      return std::string("its train settings have no '") + key + "' with a name";
+  }
+  return "";
+}
+
+bool Compilation::checkTrainSettings() {
+  if (std::string why = missingTrainSettings(*module_); !why.empty()) {
+    diag_->error({}, "'" + file_->path() + "' cannot make a trainer or a summary: " + why +
+                         " (write it with lenetc --emit=mlir MODEL.nn)");
+    return false;
+  }
+  return true;
+}
+
 bool Compilation::runPasses(Stage stage) {
   mlir::PassManager pm(context_);
   pm.addNestedPass<mlir::FuncOp>(lenet::createShapeInferencePass());
@@ -107,7 +153,14 @@ bool Compilation::run(Stage stage) {
       return false;
     }
     makeContext();
-    return parseMLIR(file_->text()) && runPasses(stage);
+    if (!parseMLIR(file_->text()))
+      return false;
+    if (std::string why = notLenetIR(*module_); !why.empty()) {
+      diag_->error({}, "'" + file_->path() + "' is not lenetc's IR: " + why +
+                           " (write it with lenetc --emit=mlir MODEL.nn)");
+      return false;
+    }
+    return runPasses(stage);
   }
   ast_ = parseModel(*file_, *diag_);
   if (!ast_)

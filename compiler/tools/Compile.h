@@ -41,6 +41,9 @@ public:
 
   const ModelAST &ast() const { return *ast_; }
   mlir::ModuleOp module() { return *module_; }
+  // Whether the module carries the train block's settings (a .nn model always does; a
+  // .mlir file may not): what a trainer's glue and a summary read. Reports when not.
+  bool checkTrainSettings();
   DiagnosticEngine &diag() { return *diag_; }
   mlir::MLIRContext &context() { return *context_; }
 
@@ -59,5 +62,8 @@ private:
   std::optional<ModelAST> ast_;
   mlir::OwningOpRef<mlir::ModuleOp> module_;
 };
+
+// "" when `module` has the train settings a trainer and a summary read, else what is missing.
+std::string missingTrainSettings(mlir::ModuleOp module);
 
 } // namespace lenetc

@@ -346,7 +346,13 @@ private:
         return false;
       }
     }
-    std::filesystem::rename(tmp, o_.output);
+    std::error_code renamed;
+    std::filesystem::rename(tmp, o_.output, renamed);
+    if (renamed) {
+      log_ << "lenetc: error: cannot write '" << o_.output << "': " << renamed.message() << "\n";
+      std::filesystem::remove(tmp, renamed);
+      return false;
+    }
     log_ << "wrote " << o_.output << ": train_step " << formatMs(inFastestUnits("train_step", best_["train_step"]))
          << " ms (default " << formatMs(inFastestUnits("train_step", initial_["train_step"])) << "), infer "
          << formatMs(inFastestUnits("infer", best_["infer"])) << " ms (default "
