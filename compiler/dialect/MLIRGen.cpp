@@ -715,7 +715,12 @@ OwningOpRef<ModuleOp> Generator::run(const ModelAST &model) {
   }
   auto loss = cast<lenet::SoftmaxCrossEntropyOp>(losses_[0].first);
   if (!loss->use_empty()) {
-    error(losses_[0].second, "the loss cannot be the input of another op");
+    // Reported where the loss is used (each op carries its statement's position).
+    Loc at = losses_[0].second;
+    if (auto l = (*loss->user_begin())->getLoc().dyn_cast<FileLineColLoc>())
+      at = Loc{static_cast<int>(l.getLine()), static_cast<int>(l.getColumn())};
+    error(at, "the loss cannot be the input of another op (it is defined at line " +
+                  std::to_string(losses_[0].second.line) + ")");
     return nullptr;
   }
   // Every value must lead to the loss: warn about dead statements (Keras would too).

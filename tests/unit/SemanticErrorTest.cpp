@@ -18,6 +18,9 @@ TEST(SemanticErrors, DuplicateName) {
   EXPECT_EQ(firstError(wrapModel("  c1 = relu(x)\n  c1 = tanh(x)\n")),
             "5:3: 'c1' is already defined (at line 4)");
   EXPECT_EQ(firstError(wrapModel("  x = relu(x)\n")), "4:3: 'x' is already defined (at line 2)");
+  EXPECT_EQ(firstError(wrapModel("  l = dense(flatten(x), 10)\n  loss = softmax_cross_entropy(l, y)\n"
+                                 "  z = relu(loss)\n")),
+            "6:7: the loss cannot be the input of another op (it is defined at line 5)");
 }
 
 TEST(SemanticErrors, UnknownOp) {
