@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch trained from lenetc's own start: the same Xavier draws (runtime/src/Init.cpp: one
 std::mt19937_64 stream, zero biases) and the same per-epoch Fisher-Yates order
-(runtime/src/Data.cpp's shuffleInPlace), so that only the float arithmetic differs.
+(runtime/src/Data.cpp's shuffledOrder), so that only the float arithmetic differs.
 
     /usr/bin/python3 bench/torch_from_lenetc_start.py SEED EPOCHS [LIMIT_TRAIN] [--sigmoid]
 

@@ -166,10 +166,7 @@ DataSplits loadMnistJson(const std::string &dir, int classes) {
   // The files hold one digit after another: mixed once, with a generator of its own.
   std::mt19937_64 rng(0x6d6e697374ull); // "mnist"
   for (Dataset *d : {&s.train, &s.test}) {
-    std::vector<int64_t> order(static_cast<size_t>(d->count));
-    for (int64_t i = 0; i < d->count; ++i)
-      order[i] = i;
-    shuffleInPlace(order, rng);
+    std::vector<int64_t> order = shuffledOrder(d->count, rng);
     Dataset mixed = *d;
     for (int64_t i = 0; i < d->count; ++i) {
       std::copy(d->images.begin() + order[i] * 784, d->images.begin() + (order[i] + 1) * 784,
@@ -229,9 +226,13 @@ std::vector<fs::path> candidates(const std::string &name) {
 
 } // namespace
 
-void shuffleInPlace(std::vector<int64_t> &order, std::mt19937_64 &rng) {
-  for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+std::vector<int64_t> shuffledOrder(int64_t count, std::mt19937_64 &rng) {
+  std::vector<int64_t> order(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    order[i] = i;
+  for (int64_t i = count - 1; i > 0; --i)
     std::swap(order[i], order[rng() % static_cast<uint64_t>(i + 1)]);
+  return order;
 }
 
 DataSplits loadData(const std::string &spec, int classes, bool withTrainingSet) {

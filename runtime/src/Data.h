@@ -37,8 +37,8 @@ Dataset loadIdx(const std::string &imagesPath, const std::string &labelsPath, in
 // or the tail (--val) holds every digit, as in MNIST's own files.
 DataSplits loadMnistJson(const std::string &dir, int classes);
 
-// Fisher-Yates: `order` shuffled by `rng` (the trainer's per-epoch shuffle, too).
-void shuffleInPlace(std::vector<int64_t> &order, std::mt19937_64 &rng);
+// 0, 1, ..., count - 1 shuffled by `rng` (Fisher-Yates; the trainer's per-epoch order too).
+std::vector<int64_t> shuffledOrder(int64_t count, std::mt19937_64 &rng);
 
 // The class names of a known data set (numbers otherwise).
 std::vector<std::string> classNames(const std::string &dataName, int classes);
