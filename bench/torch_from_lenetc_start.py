@@ -1,21 +1,32 @@
 #!/usr/bin/python3
-"""PyTorch trained from lenetc's own start: the same Xavier draws (runtime/src/Init.cpp: one
-std::mt19937_64 stream, zero biases) and the same per-epoch Fisher-Yates order
-(runtime/src/Data.cpp's shuffledOrder), so that only the float arithmetic differs.
+"""PyTorch trained from lenetc's own start: the same Xavier and bias draws (runtime/src/Init.cpp:
+one std::mt19937_64 stream, each layer's weights then its biases) and the same per-epoch
+Fisher-Yates order (runtime/src/Data.cpp's shuffledOrder), so that only the float arithmetic
+differs.
 
     /usr/bin/python3 bench/torch_from_lenetc_start.py SEED EPOCHS [LIMIT_TRAIN] [--sigmoid]
+                                                      [--bias zero|fan_in_uniform]
+
+The biases start as the model file's train block says (lenet5_modern.nn: fan_in_uniform;
+lenet5.nn: zero) unless --bias names the other (the trainer's --bias-init).
 
 LeNet-5 with ReLU/max pooling (SGD lr 0.1, momentum 0.9, batch 128; --sigmoid: the sigmoid
 model, lr 0.9, batch 256) on Fashion-MNIST, its first LIMIT_TRAIN training examples if
 given. Compare with lenetc's trainer on the same arguments, e.g.
     build/bin/lenet5_modern-train --seed 0 --limit-train 1280 --epochs 2 --no-checkpoint
 The first tens of steps agree to 4-6 digits; after that rounding differences grow until
-the two runs are different samples of the same recipe (README, Accuracy).
+the two runs are different samples of the same recipe (README, Accuracy). The 10-epoch
+runs of seeds 0-14 are in bench/results/torch-from-lenetc-start/ (about a minute each on 2
+cores); bench/relu_seeds_summary.py sets them beside lenetc's.
 """
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference"))
-import numpy as np, torch
-from torch import nn
+try:
+    import numpy as np, torch
+    from torch import nn
+except ImportError as e:
+    sys.exit(f"torch_from_lenetc_start.py: {e}: install Debian's python3-torch "
+             "(bench/accuracy.sh does it when missing)")
 from fmnist import load_fashion_mnist
 
 M64 = (1 << 64) - 1
@@ -53,8 +64,12 @@ def main():
     Pool = nn.MaxPool2d if modern else nn.AvgPool2d
     net = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), Act(), Pool(2, 2), nn.Conv2d(6, 16, 5), Act(), Pool(2, 2),
                         nn.Flatten(), nn.Linear(400, 120), Act(), nn.Linear(120, 84), Act(), nn.Linear(84, 10))
-    # Init.cpp's stream: the weights in the model's order, each uniform in +-sqrt(6/(fan_in+fan_out))
-    # from 53-bit draws; biases zero.
+    # Init.cpp's stream in the model's parameter order (c1.w, c1.b, c3.w, ...): weights uniform
+    # in +-sqrt(6/(fan_in+fan_out)), fan_in_uniform biases in +-1/sqrt(fan_in), from 53-bit draws.
+    bias = sys.argv[sys.argv.index("--bias") + 1] if "--bias" in sys.argv else \
+        ("fan_in_uniform" if modern else "zero")
+    draw = lambda count, bound: np.array([(2 * ((rng() >> 11) * (1.0 / 9007199254740992.0)) - 1) * bound
+                                          for _ in range(count)])
     rng = MT64((seed * 0x9E3779B97F4A7C15 + 0x1234567) & M64)
     with torch.no_grad():
         for m in net:
@@ -62,9 +77,11 @@ def main():
                 w = m.weight
                 fan_in = w[0].numel(); fan_out = w.shape[0] * (w[0, 0].numel() if w.dim() == 4 else 1)
                 bound = (6.0 / (fan_in + fan_out)) ** 0.5
-                v = np.array([(2 * ((rng() >> 11) * (1.0 / 9007199254740992.0)) - 1) * bound for _ in range(w.numel())])
-                w.copy_(torch.from_numpy(v.astype(np.float32)).reshape(w.shape))
-                m.bias.zero_()
+                w.copy_(torch.from_numpy(draw(w.numel(), bound).astype(np.float32)).reshape(w.shape))
+                if bias == "fan_in_uniform":
+                    m.bias.copy_(torch.from_numpy(draw(m.bias.numel(), fan_in ** -0.5).astype(np.float32)))
+                else:
+                    m.bias.zero_()
     lr, mom, b = (0.1, 0.9, 128) if modern else (0.9, 0.0, 256)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=mom)
     loss = nn.CrossEntropyLoss()
