@@ -69,7 +69,7 @@ print(out)" "$@"
   echo "# Accuracy: lenetc trainers vs the PyTorch reference"
   echo
   echo "Final test accuracy after the last epoch; seeds ${seeds[*]}; $(nproc) cores; $(date -u +%Y-%m-%d)."
-  echo "Reproduce: \`bash bench/accuracy.sh\`."
+  echo "Reproduce: \`${MODELS:+MODELS=\"$MODELS\" }bash bench/accuracy.sh ${seeds[*]}\`."
   echo
   echo "| model (settings) | lenetc per seed | lenetc mean | PyTorch per seed | PyTorch mean |"
   echo "|---|---|---|---|---|"

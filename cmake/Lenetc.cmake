@@ -7,6 +7,14 @@
 # which must be the name the file gives its model; HALIDE_TARGET defaults to host.
 function(lenetc_add_model target)
   cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET" "" ${ARGN})
+  # lenetc's tree, not the caller's: a project that adds lenetc with add_subdirectory()
+  # calls this from its own directories.
+  get_filename_component(lenetc_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
+  # lenetc's find_package(Halide) made Halide's imported targets for lenetc's directories
+  # only; find them again where the caller can see them.
+  if(NOT TARGET Halide::Runtime)
+    find_package(Halide 14 REQUIRED)
+  endif()
   if(NOT ARG_MODEL)
     message(FATAL_ERROR "lenetc_add_model(${target}): MODEL is required")
   endif()
@@ -30,7 +38,7 @@ function(lenetc_add_model target)
   list(APPEND libs "${dir}/${ARG_NAME}_runtime.a")
   list(APPEND outputs ${libs})
   # lenetc picks the model's schedule for the target from schedules/ (docs/schedules.md).
-  file(GLOB schedule_files CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/schedules/${ARG_NAME}.*.sched")
+  file(GLOB schedule_files CONFIGURE_DEPENDS "${lenetc_dir}/schedules/${ARG_NAME}.*.sched")
   add_custom_command(
     OUTPUT ${outputs}
     COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"
@@ -38,7 +46,7 @@ function(lenetc_add_model target)
     COMMENT "lenetc: compiling ${ARG_MODEL} for ${ARG_HALIDE_TARGET}"
     VERBATIM)
   add_library(${target} STATIC "${dir}/${ARG_NAME}_model.cpp")
-  target_include_directories(${target} PUBLIC "${dir}" "${PROJECT_SOURCE_DIR}/runtime/include")
+  target_include_directories(${target} PUBLIC "${dir}" "${lenetc_dir}/runtime/include")
   find_package(Threads REQUIRED)
   target_link_libraries(${target} PUBLIC ${libs} Halide::Runtime Threads::Threads ${CMAKE_DL_LIBS})
   set_target_properties(${target} PROPERTIES LENETC_MODEL_NAME "${ARG_NAME}" LENETC_MODEL_DIR "${dir}")

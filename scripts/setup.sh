@@ -11,9 +11,9 @@ PACKAGES=(
   g++ make cmake ninja-build pkg-config python3
   # compiler dependencies: MLIR/LLVM 14 (the LLVM that Halide 14 links), Halide 14, fmt
   libmlir-14-dev mlir-14-tools llvm-14-dev llvm-14-tools libhalide14-0-dev libfmt-dev
+  # Halide's CMake package asks for libpng and libjpeg (its image I/O); the runtime uses
+  # zlib (gzip IDX files) and libpng (predict)
   libpng-dev libjpeg-dev zlib1g-dev
-  # the runtime: zlib (gzip IDX files), libpng (predict)
-  libpng-dev
   # tests and tools: GoogleTest, Graphviz (lenetc graph)
   googletest libgtest-dev graphviz
   # data: Fashion-MNIST (IDX files)

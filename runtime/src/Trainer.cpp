@@ -282,8 +282,8 @@ void checkWritable(const std::string &path, const std::string &flag) {
 }
 
 // A run whose accuracy has sat at chance for two epochs has almost always died: its ReLUs
-// no longer fire after an early large step (1 in 15 runs of the ReLU LeNet-5 recipe, in
-// PyTorch too). Said once, on stderr; training goes on as the user asked.
+// no longer fire after an early large step (about 1 run in 10 of the ReLU LeNet-5 recipe,
+// in PyTorch too: README, Accuracy). Said once, on stderr; training goes on as the user asked.
 void warnIfAtChance(const ModelInfo &m, const std::vector<EpochMetrics> &history, const Options &o) {
   auto atChance = [&](const EpochMetrics &e) {
     return e.trainAcc < 1.2 / m.classes && e.testAcc < 1.2 / m.classes;
