@@ -1,12 +1,15 @@
-# lenetc_add_model(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>])
+# lenetc_add_model(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>]
+#                  [SCHEDULE <file.sched>...])
 #
 # Compiles a model description with lenetc at build time into a static library <target>:
 # the AOT training-step and inference pipelines (any batch, and one example), the Halide runtime they share and the
 # model's glue (lenetc::ModelInfo, symbol lenetc_model_<model>). Linking <target> needs
 # neither libHalide nor LLVM. NAME defaults to the file's stem (models/lenet5.nn: lenet5),
 # which must be the name the file gives its model; HALIDE_TARGET defaults to host.
+# SCHEDULE: the schedule files to use, as `lenetc build --schedule` (a GPU target takes a CPU
+# and a GPU one); without it, lenetc's schedules/<model>.<target class>.sched or the default.
 function(lenetc_add_model target)
-  cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET" "" ${ARGN})
+  cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET" "SCHEDULE" ${ARGN})
   # lenetc's tree, not the caller's: a project that adds lenetc with add_subdirectory()
   # calls this from its own directories.
   get_filename_component(lenetc_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
@@ -37,11 +40,22 @@ function(lenetc_add_model target)
   endif()
   list(APPEND libs "${dir}/${ARG_NAME}_runtime.a")
   list(APPEND outputs ${libs})
-  # lenetc picks the model's schedule for the target from schedules/ (docs/schedules.md).
-  file(GLOB schedule_files CONFIGURE_DEPENDS "${lenetc_dir}/schedules/${ARG_NAME}.*.sched")
+  # lenetc picks the model's schedule for the target from schedules/ (docs/schedules.md)
+  # unless SCHEDULE names them.
+  set(schedule_args "")
+  if(ARG_SCHEDULE)
+    set(schedule_files "")
+    foreach(file ${ARG_SCHEDULE})
+      get_filename_component(file "${file}" ABSOLUTE)
+      list(APPEND schedule_files "${file}")
+      list(APPEND schedule_args --schedule "${file}")
+    endforeach()
+  else()
+    file(GLOB schedule_files CONFIGURE_DEPENDS "${lenetc_dir}/schedules/${ARG_NAME}.*.sched")
+  endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}"
+    COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}" ${schedule_args}
     DEPENDS lenetc "${model_file}" ${schedule_files}
     COMMENT "lenetc: compiling ${ARG_MODEL} for ${ARG_HALIDE_TARGET}"
     VERBATIM)
@@ -52,7 +66,8 @@ function(lenetc_add_model target)
   set_target_properties(${target} PROPERTIES LENETC_MODEL_NAME "${ARG_NAME}" LENETC_MODEL_DIR "${dir}")
 endfunction()
 
-# lenetc_add_trainer(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>])
+# lenetc_add_trainer(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>]
+#                    [SCHEDULE <file.sched>...])
 #
 # A standalone training executable <target> for the model, as `lenetc build` makes one:
 # the model's pipelines (lenetc_add_model), its generated main() and the lenetc runtime.

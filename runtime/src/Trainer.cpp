@@ -413,8 +413,9 @@ int runTraining(const ModelInfo &m, const Options &options) {
                              ? " momentum " + formatNumber(o.optimizer.momentum) +
                                    (o.optimizer.nesterov && o.optimizer.name == "sgd" ? " (Nesterov)" : "")
                              : "";
-  std::printf("%s lr %g%s, batch %lld, %lld epochs, %s init (biases %s), seed %lld, on the %s%s\n",
+  std::printf("%s lr %g%s, batch %lld, %lld epoch%s, %s init (biases %s), seed %lld, on the %s%s\n",
               o.optimizer.name.c_str(), schedule.lr(), momentum.c_str(), (long long)o.batch, (long long)o.epochs,
+              o.epochs == 1 ? "" : "s",
               o.init.c_str(), o.biasInit.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
               resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
   std::fflush(stdout);
