@@ -22,7 +22,7 @@ cores); bench/relu_seeds_summary.py sets them beside lenetc's.
 import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference"))
 try:
-    import numpy as np, torch
+    import torch
     from torch import nn
 except ImportError as e:
     sys.exit(f"torch_from_lenetc_start.py: {e}: install Debian's python3-torch "
@@ -66,10 +66,13 @@ def main():
                         nn.Flatten(), nn.Linear(400, 120), Act(), nn.Linear(120, 84), Act(), nn.Linear(84, 10))
     # Init.cpp's stream in the model's parameter order (c1.w, c1.b, c3.w, ...): weights uniform
     # in +-sqrt(6/(fan_in+fan_out)), fan_in_uniform biases in +-1/sqrt(fan_in), from 53-bit draws.
-    bias = sys.argv[sys.argv.index("--bias") + 1] if "--bias" in sys.argv else \
+    bias = sys.argv[sys.argv.index("--bias") + 1] if "--bias" in sys.argv[:-1] else \
         ("fan_in_uniform" if modern else "zero")
-    draw = lambda count, bound: np.array([(2 * ((rng() >> 11) * (1.0 / 9007199254740992.0)) - 1) * bound
-                                          for _ in range(count)])
+    if bias not in ("zero", "fan_in_uniform"):
+        sys.exit(f"torch_from_lenetc_start.py: --bias {bias}: expected zero or fan_in_uniform")
+    draw = lambda count, bound: torch.tensor(
+        [(2 * ((rng() >> 11) * (1.0 / 9007199254740992.0)) - 1) * bound for _ in range(count)],
+        dtype=torch.float64).float()
     rng = MT64((seed * 0x9E3779B97F4A7C15 + 0x1234567) & M64)
     with torch.no_grad():
         for m in net:
@@ -77,9 +80,9 @@ def main():
                 w = m.weight
                 fan_in = w[0].numel(); fan_out = w.shape[0] * (w[0, 0].numel() if w.dim() == 4 else 1)
                 bound = (6.0 / (fan_in + fan_out)) ** 0.5
-                w.copy_(torch.from_numpy(draw(w.numel(), bound).astype(np.float32)).reshape(w.shape))
+                w.copy_(draw(w.numel(), bound).reshape(w.shape))
                 if bias == "fan_in_uniform":
-                    m.bias.copy_(torch.from_numpy(draw(m.bias.numel(), fan_in ** -0.5).astype(np.float32)))
+                    m.bias.copy_(draw(m.bias.numel(), fan_in ** -0.5))
                 else:
                     m.bias.zero_()
     lr, mom, b = (0.1, 0.9, 128) if modern else (0.9, 0.0, 256)

@@ -437,10 +437,9 @@ int runTraining(const ModelInfo &m, const Options &options) {
     return callPipeline(pipes.trainStep, args, 2 + pb.size(), {x, y});
   };
   Progress progress(!o.quiet && isatty(2));
-  std::vector<int64_t> order;
 
   for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
-    order = shuffledOrder(train.count, rng);
+    const std::vector<int64_t> order = shuffledOrder(train.count, rng);
     auto start = std::chrono::steady_clock::now();
     double lossSum = 0;
     int64_t correct = 0, seen = 0, step = 0;

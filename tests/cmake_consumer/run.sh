@@ -8,6 +8,9 @@ set -uo pipefail
 src=$1 build=$2 generator=$3
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 log="$build.log"
+# The model's outputs go first, so that lenetc compiles it (and says which schedule it used)
+# in this run's log even when the build is otherwise up to date.
+rm -rf "$build/my-train_model"
 if ! { cmake -S "$here" -B "$build" -G "$generator" -DLENETC_SOURCE_DIR="$src" &&
        cmake --build "$build" --target my-train; } >"$log" 2>&1; then
   tail -n 40 "$log"
