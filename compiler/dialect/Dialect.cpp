@@ -8,6 +8,8 @@
 using namespace mlir;
 
 #include "dialect/LenetDialect.cpp.inc"
+#include "dialect/GradientInterface.cpp.inc"
+#include "dialect/LoweringInterface.cpp.inc"
 #include "dialect/ShapeInferenceInterface.cpp.inc"
 
 namespace lenet {
@@ -288,10 +290,6 @@ LogicalResult checkFlatten(FlattenOp op, bool infer) {
   });
 }
 
-LogicalResult checkElementwise(Operation *op, Value input, bool infer) {
-  Checker c(op, infer);
-  return withInputShape(c, input, [&](llvm::ArrayRef<int64_t> in) { return c.setOrCheckResult(in); });
-}
 
 LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
   Checker c(op, infer);
@@ -319,6 +317,11 @@ LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
 
 } // namespace
 
+LogicalResult lenet::checkElementwise(Operation *op, Value input, bool infer) {
+  Checker c(op, infer);
+  return withInputShape(c, input, [&](llvm::ArrayRef<int64_t> in) { return c.setOrCheckResult(in); });
+}
+
 // --- verifiers (ODS calls ::verify) and shape inference (the interface) --------------
 
 static LogicalResult verify(ParamOp op) {
@@ -336,10 +339,6 @@ static LogicalResult verify(MaxPoolOp op) { return checkPool(op, false); }
 static LogicalResult verify(SubsampleOp op) { return checkSubsample(op, false); }
 static LogicalResult verify(DenseOp op) { return checkDense(op, false); }
 static LogicalResult verify(FlattenOp op) { return checkFlatten(op, false); }
-static LogicalResult verify(SigmoidOp op) { return checkElementwise(op, op.input(), false); }
-static LogicalResult verify(TanhOp op) { return checkElementwise(op, op.input(), false); }
-static LogicalResult verify(ReluOp op) { return checkElementwise(op, op.input(), false); }
-static LogicalResult verify(ScaledTanhOp op) { return checkElementwise(op, op.input(), false); }
 static LogicalResult verify(SoftmaxCrossEntropyOp op) { return checkLoss(op, false); }
 
 // --- verifiers of the training ops: each result has the type of what it is the gradient of
@@ -498,11 +497,6 @@ static LogicalResult verify(FlattenGradOp op) {
     return op.emitOpError() << "cannot reshape " << formatShape(dout) << " to " << formatShape(in);
   return success();
 }
-static LogicalResult verify(SigmoidGradOp) { return success(); }
-static LogicalResult verify(TanhGradOp) { return success(); }
-static LogicalResult verify(ReluGradOp) { return success(); }
-static LogicalResult verify(ScaledTanhGradOp) { return success(); }
-static LogicalResult verify(AddOp) { return success(); }
 static LogicalResult verify(SoftmaxCrossEntropyGradOp op) {
   if (op.logits().getType() != op.getResult().getType())
     return op.emitOpError() << "the result must have the logits' type";
@@ -526,11 +520,87 @@ LogicalResult MaxPoolOp::inferShapes() { return checkPool(*this, true); }
 LogicalResult SubsampleOp::inferShapes() { return checkSubsample(*this, true); }
 LogicalResult DenseOp::inferShapes() { return checkDense(*this, true); }
 LogicalResult FlattenOp::inferShapes() { return checkFlatten(*this, true); }
-LogicalResult SigmoidOp::inferShapes() { return checkElementwise(*this, input(), true); }
-LogicalResult TanhOp::inferShapes() { return checkElementwise(*this, input(), true); }
-LogicalResult ReluOp::inferShapes() { return checkElementwise(*this, input(), true); }
-LogicalResult ScaledTanhOp::inferShapes() { return checkElementwise(*this, input(), true); }
 LogicalResult SoftmaxCrossEntropyOp::inferShapes() { return checkLoss(*this, true); }
+
+LogicalResult lenet::verifyActivationGrad(Operation *op, llvm::StringRef activation) {
+  Operation *forward = op->getOperand(1).getDefiningOp();
+  if (!forward || forward->getName().getStringRef() != activation)
+    return op->emitOpError() << "its second operand must be the result of a " << activation;
+  return success();
+}
+
+// --- Gradient rules (GradientOpInterface): each op's backward next to its shapes ---------
+
+StringAttr GradientBuilder::name(llvm::StringRef suffix) const {
+  return builder_.getStringAttr(opName(op_).str() + suffix.str());
+}
+
+void GradientBuilder::addActivationGradient(Operation *activation, llvm::StringRef gradOpName) {
+  Value input = activation->getOperand(0);
+  if (!needs(input))
+    return;
+  OperationState state(activation->getLoc(), gradOpName);
+  state.addOperands({dout_, activation->getResult(0)});
+  NamedAttrList attrs(activation->getAttrs());
+  attrs.set("name", name(".grad_in"));
+  state.addAttributes(attrs);
+  state.addTypes(input.getType());
+  add(input, builder_.createOperation(state)->getResult(0));
+}
+
+void ConvOp::buildGradients(GradientBuilder &g) {
+  OpBuilder &b = g.builder();
+  Location loc = getLoc();
+  if (g.needs(input()))
+    g.add(input(), b.create<ConvGradInputOp>(loc, input().getType(), g.dout(), weight(), g.name(".grad_in"),
+                                             kernelAttr(), strideAttr(), padAttr(), tableAttr()));
+  g.add(weight(), b.create<ConvGradWeightOp>(loc, weight().getType(), g.dout(), input(), g.name(".grad_w"),
+                                             kernelAttr(), strideAttr(), padAttr(), tableAttr()));
+  g.add(bias(), b.create<BiasGradOp>(loc, bias().getType(), g.dout(), g.name(".grad_b")));
+}
+
+void DenseOp::buildGradients(GradientBuilder &g) {
+  OpBuilder &b = g.builder();
+  Location loc = getLoc();
+  if (g.needs(input()))
+    g.add(input(), b.create<DenseGradInputOp>(loc, input().getType(), g.dout(), weight(), g.name(".grad_in")));
+  g.add(weight(), b.create<DenseGradWeightOp>(loc, weight().getType(), g.dout(), input(), g.name(".grad_w")));
+  g.add(bias(), b.create<BiasGradOp>(loc, bias().getType(), g.dout(), g.name(".grad_b")));
+}
+
+void SubsampleOp::buildGradients(GradientBuilder &g) {
+  OpBuilder &b = g.builder();
+  Location loc = getLoc();
+  if (g.needs(input()))
+    g.add(input(), b.create<SubsampleGradInputOp>(loc, input().getType(), g.dout(), coef(), g.name(".grad_in"),
+                                                  sizeAttr(), strideAttr()));
+  g.add(coef(), b.create<SubsampleGradCoefOp>(loc, coef().getType(), g.dout(), input(), g.name(".grad_coef"),
+                                              sizeAttr(), strideAttr()));
+  g.add(bias(), b.create<BiasGradOp>(loc, bias().getType(), g.dout(), g.name(".grad_b")));
+}
+
+void AvgPoolOp::buildGradients(GradientBuilder &g) {
+  if (g.needs(input()))
+    g.add(input(), g.builder().create<AvgPoolGradOp>(getLoc(), input().getType(), g.dout(), g.name(".grad_in"),
+                                                     sizeAttr(), strideAttr()));
+}
+
+void MaxPoolOp::buildGradients(GradientBuilder &g) {
+  if (g.needs(input()))
+    g.add(input(), g.builder().create<MaxPoolGradOp>(getLoc(), input().getType(), g.dout(), input(),
+                                                     g.name(".grad_in"), sizeAttr(), strideAttr()));
+}
+
+void FlattenOp::buildGradients(GradientBuilder &g) {
+  if (g.needs(input()))
+    g.add(input(), g.builder().create<FlattenGradOp>(getLoc(), input().getType(), g.dout(), g.name(".grad_in")));
+}
+
+void AddOp::buildGradients(GradientBuilder &g) {
+  for (Value operand : {lhs(), rhs()})
+    if (g.needs(operand))
+      g.add(operand, g.dout());
+}
 
 #define GET_OP_CLASSES
 #include "dialect/LenetOps.cpp.inc"

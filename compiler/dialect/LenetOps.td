@@ -14,6 +14,8 @@ include "mlir/IR/OpAsmInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "dialect/ShapeInferenceInterface.td"
+include "dialect/GradientInterface.td"
+include "dialect/LoweringInterface.td"
 
 def Lenet_Dialect : Dialect {
   let name = "lenet";
@@ -40,9 +42,15 @@ class Lenet_NamedOp<string mnemonic, list<Trait> traits = []>
 
 class Lenet_ShapedOp<string mnemonic, list<Trait> traits = []>
     : Lenet_NamedOp<mnemonic, !listconcat(traits, [NoSideEffect,
-        DeclareOpInterfaceMethods<ShapeInferenceOpInterface>])> {
+        DeclareOpInterfaceMethods<ShapeInferenceOpInterface>,
+        DeclareOpInterfaceMethods<HalideLoweringOpInterface>])> {
   let verifier = [{ return ::verify(*this); }];
 }
+
+// A forward op with parameters or a shape of its own: shape inference and its gradient rule
+// are written in Dialect.cpp, side by side.
+class Lenet_LayerOp<string mnemonic, list<Trait> traits = []>
+    : Lenet_ShapedOp<mnemonic, !listconcat(traits, [DeclareOpInterfaceMethods<GradientOpInterface>])>;
 
 def ParamOp : Lenet_NamedOp<"param", [NoSideEffect]> {
   let summary = "a trainable parameter";
@@ -57,7 +65,7 @@ def ParamOp : Lenet_NamedOp<"param", [NoSideEffect]> {
   let verifier = [{ return ::verify(*this); }];
 }
 
-def ConvOp : Lenet_ShapedOp<"conv"> {
+def ConvOp : Lenet_LayerOp<"conv"> {
   let summary = "2-D convolution (cross-correlation), optionally with a connection table";
   let description = [{
     out[n, f, y, x] = b[f] + sum_{c, i, j} w[f, c, i, j] * in[n, c, y*s + i - p, x*s + j - p]
@@ -71,7 +79,7 @@ def ConvOp : Lenet_ShapedOp<"conv"> {
   let assemblyFormat = "$input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
-class Lenet_PoolOp<string mnemonic, string what> : Lenet_ShapedOp<mnemonic> {
+class Lenet_PoolOp<string mnemonic, string what> : Lenet_LayerOp<mnemonic> {
   let summary = what # " pooling over size x size windows";
   let arguments = (ins AnyTensor:$input, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
   let results = (outs AnyTensor:$result);
@@ -81,7 +89,7 @@ class Lenet_PoolOp<string mnemonic, string what> : Lenet_ShapedOp<mnemonic> {
 def AvgPoolOp : Lenet_PoolOp<"avgpool", "average">;
 def MaxPoolOp : Lenet_PoolOp<"maxpool", "maximum">;
 
-def SubsampleOp : Lenet_ShapedOp<"subsample"> {
+def SubsampleOp : Lenet_LayerOp<"subsample"> {
   let summary = "LeCun's trainable subsampling";
   let description = [{
     out[n, c, y, x] = coef[c] * sum_{i, j < size} in[n, c, y*s + i, x*s + j] + b[c]
@@ -93,7 +101,7 @@ def SubsampleOp : Lenet_ShapedOp<"subsample"> {
   let assemblyFormat = "$input `,` $coef `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
-def DenseOp : Lenet_ShapedOp<"dense"> {
+def DenseOp : Lenet_LayerOp<"dense"> {
   let summary = "fully connected layer";
   let description = [{ out[n, u] = b[u] + sum_i w[u, i] * in[n, i]  (weight `[units, in]`). }];
   let arguments = (ins AnyTensor:$input, AnyTensor:$weight, AnyTensor:$bias,
@@ -102,30 +110,67 @@ def DenseOp : Lenet_ShapedOp<"dense"> {
   let assemblyFormat = "$input `,` $weight `,` $bias attr-dict `:` functional-type(operands, results)";
 }
 
-def FlattenOp : Lenet_ShapedOp<"flatten"> {
+def FlattenOp : Lenet_LayerOp<"flatten"> {
   let summary = "flattens the per-example dimensions (C, H, W) into one, row-major";
   let arguments = (ins AnyTensor:$input, StrAttr:$name);
   let results = (outs AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-class Lenet_ActivationOp<string mnemonic, string formula> : Lenet_ShapedOp<mnemonic> {
-  let summary = "elementwise " # formula;
-  let arguments = (ins AnyTensor:$input, StrAttr:$name);
-  let results = (outs AnyTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+//===----------------------------------------------------------------------===//
+// Activations: one `defm` line each. It defines the op (`lenet.relu`) and its gradient op
+// (`lenet.relu_grad`, from dL/dy and the activation's output y; the input x is the
+// activation's operand), both with the activation's own attributes. Shape inference and
+// the gradient rule are shared here, and so is the lowering (halide/Lower.cpp); the formula
+// and its derivative are in halide/Activations.cpp; the language's signature in MLIRGen.cpp.
+//===----------------------------------------------------------------------===//
+
+def Activation : NativeOpTrait<"Activation"> { let cppNamespace = "::lenet"; }
+def ActivationGrad : NativeOpTrait<"ActivationGrad"> { let cppNamespace = "::lenet"; }
+
+multiclass Lenet_Activation<string mnemonic, string formula, dag params = (ins)> {
+  def Op : Lenet_Op<mnemonic, [NoSideEffect, OpAsmOpInterface, ShapeInferenceOpInterface,
+                               GradientOpInterface, HalideLoweringOpInterface, Activation]> {
+    let summary = "elementwise " # formula;
+    let arguments = !con((ins AnyTensor:$input, StrAttr:$name), params);
+    let results = (outs AnyTensor:$result);
+    let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+    let verifier = [{ return ::lenet::checkElementwise(getOperation(), input(), false); }];
+    let extraClassDeclaration = [{
+      void getAsmResultNames(::llvm::function_ref<void(::mlir::Value, ::llvm::StringRef)> setName) {
+        setName(getResult(), name());
+      }
+      ::mlir::LogicalResult inferShapes() { return ::lenet::checkElementwise(getOperation(), input(), true); }
+      void buildGradients(::lenet::GradientBuilder &g) {
+        g.addActivationGradient(getOperation(), "lenet.}] # mnemonic # [{_grad");
+      }
+      void lowerToHalide(::lenetc::OpLowering &cx) { ::lenetc::lowerActivation(cx, getOperation()); }
+    }];
+  }
+  def GradOp : Lenet_NamedOp<mnemonic # "_grad", [NoSideEffect, ActivationGrad, SameOperandsAndResultType,
+                                                  HalideLoweringOpInterface]> {
+    let summary = "gradient of " # mnemonic # " from its output y: dout * d(" # formula # ")/dx";
+    let arguments = !con((ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name), params);
+    let results = (outs AnyTensor:$result);
+    let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+    let verifier = [{ return ::lenet::verifyActivationGrad(getOperation(), "lenet.}] # mnemonic # [{"); }];
+    let extraClassDeclaration = [{
+      void getAsmResultNames(::llvm::function_ref<void(::mlir::Value, ::llvm::StringRef)> setName) {
+        setName(getResult(), name());
+      }
+      void lowerToHalide(::lenetc::OpLowering &cx) { ::lenetc::lowerActivationGrad(cx, getOperation()); }
+    }];
+  }
 }
 
-def SigmoidOp : Lenet_ActivationOp<"sigmoid", "1 / (1 + exp(-x))">;
-def TanhOp : Lenet_ActivationOp<"tanh", "tanh(x)">;
-def ReluOp : Lenet_ActivationOp<"relu", "max(x, 0)">;
-
-def ScaledTanhOp : Lenet_ShapedOp<"scaled_tanh"> {
-  let summary = "elementwise amplitude * tanh(slope * x) (LeCun 1998: 1.7159 tanh(2x/3))";
-  let arguments = (ins AnyTensor:$input, StrAttr:$name, F64Attr:$amplitude, F64Attr:$slope);
-  let results = (outs AnyTensor:$result);
-  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
-}
+defm Sigmoid : Lenet_Activation<"sigmoid", "1 / (1 + exp(-x))">;
+defm Tanh : Lenet_Activation<"tanh", "tanh(x)">;
+defm Relu : Lenet_Activation<"relu", "max(x, 0)">;
+defm ScaledTanh : Lenet_Activation<"scaled_tanh", "amplitude * tanh(slope * x) (LeCun 1998: 1.7159 tanh(2x/3))",
+                                   (ins F64Attr:$amplitude, F64Attr:$slope)>;
+defm LeakyRelu : Lenet_Activation<"leaky_relu", "x if x > 0, else alpha * x", (ins F64Attr:$alpha)>;
+defm Elu : Lenet_Activation<"elu", "x if x > 0, else alpha * (exp(x) - 1)", (ins F64Attr:$alpha)>;
+defm Gelu : Lenet_Activation<"gelu", "x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's approximate='tanh')">;
 
 def SoftmaxCrossEntropyOp : Lenet_ShapedOp<"softmax_cross_entropy"> {
   let summary = "mean over the batch of -log softmax(logits)[label]";
@@ -140,10 +185,16 @@ def SoftmaxCrossEntropyOp : Lenet_ShapedOp<"softmax_cross_entropy"> {
 // forward op's name with `.grad_in`, `.grad_w`, `.grad_b` or `.grad_coef`.
 //===----------------------------------------------------------------------===//
 
-class Lenet_GradOp<string mnemonic, list<Trait> traits = []>
-    : Lenet_NamedOp<mnemonic, !listconcat(traits, [NoSideEffect])> {
-  let verifier = [{ return ::verify(*this); }];
+// Ops the autodiff pass adds: gradients, and what the training and inference functions
+// compute besides (sums of gradients, probabilities, the correct count).
+class Lenet_DerivedOp<string mnemonic, list<Trait> traits = []>
+    : Lenet_NamedOp<mnemonic, !listconcat(traits, [NoSideEffect,
+        DeclareOpInterfaceMethods<HalideLoweringOpInterface>])> {
   let assemblyFormat = "operands attr-dict `:` functional-type(operands, results)";
+}
+
+class Lenet_GradOp<string mnemonic, list<Trait> traits = []> : Lenet_DerivedOp<mnemonic, traits> {
+  let verifier = [{ return ::verify(*this); }];
 }
 
 def ConvGradInputOp : Lenet_GradOp<"conv_grad_input"> {
@@ -208,42 +259,27 @@ def FlattenGradOp : Lenet_GradOp<"flatten_grad"> {
   let results = (outs AnyTensor:$result);
 }
 
-class Lenet_ActivationGradOp<string mnemonic, string formula>
-    : Lenet_GradOp<mnemonic, [SameOperandsAndResultType]> {
-  let summary = "gradient of an activation from its output y: dout * " # formula;
-  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name);
-  let results = (outs AnyTensor:$result);
-}
-
-def SigmoidGradOp : Lenet_ActivationGradOp<"sigmoid_grad", "y (1 - y)">;
-def TanhGradOp : Lenet_ActivationGradOp<"tanh_grad", "(1 - y^2)">;
-def ReluGradOp : Lenet_ActivationGradOp<"relu_grad", "(y > 0)">;
-
-def ScaledTanhGradOp : Lenet_GradOp<"scaled_tanh_grad", [SameOperandsAndResultType]> {
-  let summary = "gradient of amplitude * tanh(slope * x) from its output y: dout * slope * (amplitude - y^2 / amplitude)";
-  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name, F64Attr:$amplitude, F64Attr:$slope);
-  let results = (outs AnyTensor:$result);
-}
-
 def SoftmaxCrossEntropyGradOp : Lenet_GradOp<"softmax_cross_entropy_grad"> {
   let summary = "gradient of the mean softmax cross-entropy: (softmax(logits) - onehot(labels)) / batch";
   let arguments = (ins AnyTensor:$logits, AnyTensor:$labels, StrAttr:$name);
   let results = (outs AnyTensor:$result);
 }
 
-def AddOp : Lenet_GradOp<"add", [SameOperandsAndResultType]> {
+def AddOp : Lenet_DerivedOp<"add", [SameOperandsAndResultType, DeclareOpInterfaceMethods<GradientOpInterface>]> {
   let summary = "elementwise sum: accumulates the gradients of a value used more than once";
   let arguments = (ins AnyTensor:$lhs, AnyTensor:$rhs, StrAttr:$name);
   let results = (outs AnyTensor:$result);
 }
 
-def SoftmaxOp : Lenet_GradOp<"softmax"> {
+def SoftmaxOp : Lenet_DerivedOp<"softmax"> {
+  let verifier = [{ return ::verify(*this); }];
   let summary = "class probabilities from logits (the inference pipeline's output)";
   let arguments = (ins AnyTensor:$logits, StrAttr:$name);
   let results = (outs AnyTensor:$result);
 }
 
-def CorrectCountOp : Lenet_GradOp<"correct_count"> {
+def CorrectCountOp : Lenet_DerivedOp<"correct_count"> {
+  let verifier = [{ return ::verify(*this); }];
   let summary = "how many examples of the batch the logits classify correctly (first maximum)";
   let arguments = (ins AnyTensor:$logits, AnyTensor:$labels, StrAttr:$name);
   let results = (outs AnyTensor:$result);

@@ -19,6 +19,7 @@ enum class Kind {
   Int,    // a positive integer
   Count,  // a non-negative integer
   Float,  // a number
+  NonNegative, // a number >= 0
   Bool,   // true | false
   Pad,    // a non-negative integer, same or valid
   Table,  // a list of lists of input-map indices
@@ -61,6 +62,13 @@ const std::vector<Signature> &opSignatures() {
       {"sigmoid", {{"input", Kind::Tensor, true}}, "1 / (1 + exp(-x))"},
       {"tanh", {{"input", Kind::Tensor, true}}, "tanh(x)"},
       {"relu", {{"input", Kind::Tensor, true}}, "max(x, 0)"},
+      {"leaky_relu",
+       {{"input", Kind::Tensor, true}, {"alpha", Kind::NonNegative, false, 0.01}},
+       "x if x > 0, else alpha * x (alpha >= 0)"},
+      {"elu",
+       {{"input", Kind::Tensor, true}, {"alpha", Kind::NonNegative, false, 1.0}},
+       "x if x > 0, else alpha * (exp(x) - 1) (alpha >= 0)"},
+      {"gelu", {{"input", Kind::Tensor, true}}, "x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), PyTorch's approximate='tanh'"},
       {"scaled_tanh",
        {{"input", Kind::Tensor, true},
         {"amplitude", Kind::Float, false, 1.7159},
@@ -288,6 +296,8 @@ bool Generator::floatArg(const Bound &b, const char *name, double &out) {
   if (!e->isNumber())
     return error(e->loc, "'" + std::string(name) + "' must be a number, got " + exprToString(*e));
   out = e->floatValue;
+  if (param(b, name).kind == Kind::NonNegative && out < 0)
+    return error(e->loc, "'" + std::string(name) + "' must not be negative, got " + exprToString(*e));
   return true;
 }
 
@@ -516,19 +526,22 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
   }
   if (op == "flatten")
     return builder_.create<lenet::FlattenOp>(l, unranked, inputs[0], nameAttr);
-  if (op == "sigmoid")
-    return builder_.create<lenet::SigmoidOp>(l, unranked, inputs[0], nameAttr);
-  if (op == "tanh")
-    return builder_.create<lenet::TanhOp>(l, unranked, inputs[0], nameAttr);
-  if (op == "relu")
-    return builder_.create<lenet::ReluOp>(l, unranked, inputs[0], nameAttr);
-  if (op == "scaled_tanh") {
-    double amplitude, slope;
-    if (!floatArg(b, "amplitude", amplitude) || !floatArg(b, "slope", slope))
-      return {};
-    return builder_.create<lenet::ScaledTanhOp>(l, unranked, inputs[0], nameAttr,
-                                                builder_.getF64FloatAttr(amplitude),
-                                                builder_.getF64FloatAttr(slope));
+  // Activations (the Activation trait): the op of the same name, its numbers as attributes.
+  auto registered = RegisteredOperationName::lookup("lenet." + op, builder_.getContext());
+  if (registered && registered->hasTrait<lenet::Activation>()) {
+    OperationState state(l, registered->getStringRef());
+    state.addOperands(inputs[0]);
+    state.addAttribute("name", nameAttr);
+    for (const Param &p : b.sig->params) {
+      if (p.kind == Kind::Tensor)
+        continue;
+      double v;
+      if (!floatArg(b, p.name, v))
+        return {};
+      state.addAttribute(p.name, builder_.getF64FloatAttr(v));
+    }
+    state.addTypes(unranked);
+    return builder_.createOperation(state)->getResult(0);
   }
   if (op == "softmax_cross_entropy") {
     auto loss = builder_.create<lenet::SoftmaxCrossEntropyOp>(l, unranked, inputs[0], inputs[1], nameAttr);

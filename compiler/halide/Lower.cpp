@@ -78,6 +78,19 @@ template <typename ConvLike> hl::ConvSpec convSpec(ConvLike op, Value input, int
   return s;
 }
 
+// The formula of an activation op, with its float attributes as parameters.
+hl::ActivationFormula activationFormula(Operation *op) {
+  hl::ActivationParams params;
+  for (NamedAttribute a : op->getAttrs())
+    if (auto f = a.getValue().dyn_cast<FloatAttr>())
+      params[a.getName().str()] = f.getValueAsDouble();
+  hl::ActivationFormula formula;
+  if (!hl::findActivation(op->getName().stripDialect().str(), params, formula))
+    llvm::report_fatal_error("activation without a formula in halide/Activations.cpp: " +
+                             op->getName().getStringRef());
+  return formula;
+}
+
 class Lowering {
 public:
   explicit Lowering(LoweredPipeline &out) : out_(out) {}
@@ -86,13 +99,20 @@ public:
 private:
   H::Func get(Value v) { return values_.at(v.getAsOpaquePointer()); }
   void set(Value v, H::Func f) { values_[v.getAsOpaquePointer()] = f; }
+  // `v` is `same` (an identity op): the same Func and the same producing op.
+  void alias(Value v, Value same) {
+    set(v, get(same));
+    if (auto p = producers_.find(same.getAsOpaquePointer()); p != producers_.end())
+      producers_[v.getAsOpaquePointer()] = p->second;
+  }
+  class OneOp;
   H::ImageParam addInput(H::Type type, Value v, const std::string &name);
   bool lowerOp(Operation *op);
-  void registerHelpers(const std::string &name, H::Func f);
-  int rank(Value v) { return static_cast<int>(shapeOf(v).size()); }
+  std::map<std::string, H::Func> helpersOf(const std::string &name, H::Func f);
 
   LoweredPipeline &out_;
   std::map<void *, H::Func> values_;
+  std::map<void *, int> producers_; // value -> the index of the op record that computes it
 };
 
 H::ImageParam Lowering::addInput(H::Type type, Value v, const std::string &name) {
@@ -106,118 +126,105 @@ H::ImageParam Lowering::addInput(H::Type type, Value v, const std::string &name)
   return p;
 }
 
+// The lowering of one op, through its HalideLoweringOpInterface.
+class Lowering::OneOp : public OpLowering {
+public:
+  OneOp(Lowering &l, Operation *op) : l_(l), op_(op), name_(opName(op).str()) {}
+  H::Func in(unsigned i) override { return l_.get(op_->getOperand(i)); }
+  H::Func of(Value v) override { return l_.get(v); }
+  const std::string &name() const override { return name_; }
+  H::Expr batch() const override { return l_.out_.batch; }
+  void define(H::Func f) override { result = f; }
+  void same(Value v) override { identity = v; }
+
+  H::Func result;
+  Value identity;
+
+private:
+  Lowering &l_;
+  Operation *op_;
+  std::string name_;
+};
+
 bool Lowering::lowerOp(Operation *op) {
   std::string name = opName(op).str();
-  H::Expr batch = out_.batch;
-  auto in = [&](unsigned i) { return get(op->getOperand(i)); };
-  H::Func f;
-  if (auto c = dyn_cast<ConvOp>(op)) {
-    f = hl::conv(name, in(0), in(1), in(2), convSpec(c, c.input(), c.filtersAttr().getInt()));
-  } else if (auto c = dyn_cast<ConvGradInputOp>(op)) {
-    f = hl::convGradInput(name, in(0), in(1), convSpec(c, c.getResult(), shapeOf(c.dout())[1]));
-  } else if (auto c = dyn_cast<ConvGradWeightOp>(op)) {
-    f = hl::convGradWeight(name, in(0), in(1), convSpec(c, c.input(), shapeOf(c.dout())[1]), batch);
-  } else if (auto p = dyn_cast<AvgPoolOp>(op)) {
-    f = hl::avgpool(name, in(0), windowOf(p.input(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<MaxPoolOp>(op)) {
-    f = hl::maxpool(name, in(0), windowOf(p.input(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<SubsampleOp>(op)) {
-    f = hl::subsample(name, in(0), in(1), in(2),
-                      windowOf(p.input(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<AvgPoolGradOp>(op)) {
-    f = hl::avgpoolGrad(name, in(0),
-                        windowOf(p.getResult(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<MaxPoolGradOp>(op)) {
-    f = hl::maxpoolGrad(name, in(0), in(1),
-                        windowOf(p.input(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<SubsampleGradInputOp>(op)) {
-    f = hl::subsampleGradInput(name, in(0), in(1),
-                               windowOf(p.getResult(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0));
-  } else if (auto p = dyn_cast<SubsampleGradCoefOp>(op)) {
-    f = hl::subsampleGradCoef(name, in(0), in(1),
-                              windowOf(p.input(), p.sizeAttr().getInt(), p.strideAttr().getInt(), 0), batch);
-  } else if (auto d = dyn_cast<DenseOp>(op)) {
-    f = hl::dense(name, in(0), in(1), in(2), static_cast<int>(shapeOf(d.input())[1]));
-  } else if (auto d = dyn_cast<DenseGradInputOp>(op)) {
-    f = hl::denseGradInput(name, in(0), in(1), static_cast<int>(shapeOf(d.dout())[1]));
-  } else if (isa<DenseGradWeightOp>(op)) {
-    f = hl::denseGradWeight(name, in(0), in(1), batch);
-  } else if (auto b = dyn_cast<BiasGradOp>(op)) {
-    auto s = shapeOf(b.dout());
-    f = hl::biasGrad(name, in(0), static_cast<int>(s.size()), s.size() == 4 ? s[2] : 1,
-                     s.size() == 4 ? s[3] : 1, batch);
-  } else if (auto fl = dyn_cast<FlattenOp>(op)) {
-    auto s = shapeOf(fl.input());
-    if (s.size() == 2) { // already flat: flatten is the identity
-      set(op->getResult(0), in(0));
-      return true;
-    }
-    f = hl::flatten(name, in(0), s[1], s[2], s[3]);
-  } else if (auto fl = dyn_cast<FlattenGradOp>(op)) {
-    auto s = shapeOf(fl.getResult());
-    if (s.size() == 2) {
-      set(op->getResult(0), in(0));
-      return true;
-    }
-    f = hl::flattenGrad(name, in(0), s[2], s[3]);
-  } else if (isa<SigmoidOp>(op)) {
-    f = hl::sigmoid(name, in(0), rank(op->getResult(0)));
-  } else if (isa<TanhOp>(op)) {
-    f = hl::tanh(name, in(0), rank(op->getResult(0)));
-  } else if (isa<ReluOp>(op)) {
-    f = hl::relu(name, in(0), rank(op->getResult(0)));
-  } else if (auto s = dyn_cast<ScaledTanhOp>(op)) {
-    f = hl::scaledTanh(name, in(0), rank(op->getResult(0)), s.amplitudeAttr().getValueAsDouble(),
-                       s.slopeAttr().getValueAsDouble());
-  } else if (isa<SigmoidGradOp>(op)) {
-    f = hl::sigmoidGrad(name, in(0), in(1), rank(op->getResult(0)));
-  } else if (isa<TanhGradOp>(op)) {
-    f = hl::tanhGrad(name, in(0), in(1), rank(op->getResult(0)));
-  } else if (isa<ReluGradOp>(op)) {
-    f = hl::reluGrad(name, in(0), in(1), rank(op->getResult(0)));
-  } else if (auto s = dyn_cast<ScaledTanhGradOp>(op)) {
-    f = hl::scaledTanhGrad(name, in(0), in(1), rank(op->getResult(0)), s.amplitudeAttr().getValueAsDouble(),
-                           s.slopeAttr().getValueAsDouble());
-  } else if (isa<AddOp>(op)) {
-    f = hl::add(name, in(0), in(1), rank(op->getResult(0)));
-  } else if (auto l = dyn_cast<SoftmaxCrossEntropyOp>(op)) {
-    f = hl::softmaxCrossEntropy(name, in(0), in(1), shapeOf(l.logits())[1], batch);
-  } else if (auto l = dyn_cast<SoftmaxCrossEntropyGradOp>(op)) {
-    f = hl::softmaxCrossEntropyGrad(name, in(0), in(1), shapeOf(l.logits())[1], batch);
-  } else if (auto s = dyn_cast<SoftmaxOp>(op)) {
-    f = hl::softmax(name, in(0), shapeOf(s.logits())[1]);
-  } else if (auto c = dyn_cast<CorrectCountOp>(op)) {
-    f = hl::correctCount(name, in(0), in(1), shapeOf(c.logits())[1], batch);
-  } else {
+  auto lowering = dyn_cast<HalideLoweringOpInterface>(op);
+  if (!lowering) {
     op->emitError() << op->getName() << " '" << name << "' cannot be lowered to Halide";
     return false;
   }
+  OneOp cx(*this, op);
+  lowering.lowerToHalide(cx);
+  if (cx.identity) {
+    alias(op->getResult(0), cx.identity);
+    return true;
+  }
+  H::Func f = cx.result;
   set(op->getResult(0), f);
   out_.funcs[name] = f;
-  out_.kinds[name] = op->getName().stripDialect().str();
-  out_.extents[name] = halideExtents(shapeOf(op->getResult(0)));
-  registerHelpers(name, f);
+  LoweredOp record;
+  record.name = name;
+  record.kind = op->getName().stripDialect().str();
+  record.func = f;
+  record.extents = halideExtents(shapeOf(op->getResult(0)));
+  record.activation = op->hasTrait<Activation>();
+  record.activationGrad = op->hasTrait<ActivationGrad>();
+  record.gradientReadsInput = record.activation && activationFormula(op).gradientReadsInput;
+  int index = static_cast<int>(out_.ops.size());
+  llvm::SmallVector<Value, 4> reads(op->getOperands());
+  // An activation gradient that reads x reads a value that is not its operand: linked too.
+  if (record.activationGrad) {
+    Operation *forward = op->getOperand(1).getDefiningOp();
+    if (activationFormula(forward).gradientReadsInput)
+      reads.push_back(forward->getOperand(0));
+  }
+  for (Value operand : reads) {
+    auto producer = producers_.find(operand.getAsOpaquePointer());
+    int p = producer == producers_.end() ? -1 : producer->second;
+    record.operands.push_back(p);
+    if (p >= 0 && !llvm::is_contained(out_.ops[p].users, index))
+      out_.ops[p].users.push_back(index);
+  }
+  record.helpers = helpersOf(name, f);
+  for (const auto &[role, helper] : record.helpers)
+    out_.funcs.emplace(name + "." + role, helper);
+  producers_[op->getResult(0).getAsOpaquePointer()] = index;
+  out_.ops.push_back(std::move(record));
   return true;
 }
 
-// The Funcs an op's algorithm made besides its result (`c3.grad_w.flat`, `s2.window_sum`, ...)
-// are named `<op>__<what>`: record them under `<op>.<what>` so that schedules reach them too.
-void Lowering::registerHelpers(const std::string &name, H::Func f) {
+// The Funcs an op's algorithm made besides its result (`c3.grad_w.flat`, `s2.window_sum`,
+// ...): those it calls, directly or through each other, short of the Funcs of other values
+// (operands, parameters). Each is named `<op>__<role>` (halide/Ops.h): its role is read
+// here, once, so that no later stage reads a Func's name to learn what it belongs to.
+std::map<std::string, H::Func> Lowering::helpersOf(const std::string &name, H::Func f) {
+  std::set<std::string> values;
+  for (const auto &[value, func] : values_)
+    values.insert(func.name());
+  std::map<std::string, H::Func> helpers;
   std::string prefix = hl::halideName(name) + "__";
-  for (const auto &[fname, function] : H::Internal::find_transitive_calls(f.function())) {
-    if (fname.compare(0, prefix.size(), prefix) != 0)
-      continue;
-    std::string what = fname.substr(prefix.size());
-    // Halide makes a name unique with "$N" when it is made again (lowering twice, for the
-    // CPU and the GPU variant): the helper is the same helper.
-    if (size_t dollar = what.find('$'); dollar != std::string::npos)
-      what.resize(dollar);
-    if (what == "w_im" || what == "b_im" || what == "coef_im")
-      continue; // a parameter's ImageParam, not a Func of the algorithm
-    for (size_t at; (at = what.find("__")) != std::string::npos;)
-      what.replace(at, 2, ".");
-    out_.funcs.emplace(name + "." + what, H::Func(function));
+  std::set<std::string> seen;
+  std::vector<H::Internal::Function> pending{f.function()};
+  while (!pending.empty()) {
+    H::Internal::Function caller = pending.back();
+    pending.pop_back();
+    for (const auto &[fname, function] : H::Internal::find_direct_calls(caller)) {
+      if (values.count(fname) || !seen.insert(fname).second)
+        continue;
+      pending.push_back(function);
+      if (fname.compare(0, prefix.size(), prefix) != 0)
+        continue; // Halide's own (a boundary condition's)
+      std::string role = fname.substr(prefix.size());
+      // Halide makes a name unique with "$N" when it is made again (lowering twice, for
+      // the CPU and the GPU variant): the helper is the same helper.
+      if (size_t dollar = role.find('$'); dollar != std::string::npos)
+        role.resize(dollar);
+      for (size_t at; (at = role.find("__")) != std::string::npos;)
+        role.replace(at, 2, ".");
+      helpers.emplace(role, H::Func(function));
+    }
   }
+  return helpers;
 }
 
 bool Lowering::run(FuncOp func) {
@@ -254,6 +261,110 @@ bool Lowering::run(FuncOp func) {
 
 } // namespace
 
+// --- Each op's lowering (HalideLoweringOpInterface): its algorithm from halide/Ops.h ------
+
+namespace {
+int rank(Value v) { return static_cast<int>(shapeOf(v).size()); }
+hl::Window windowOf(Value input, IntegerAttr size, IntegerAttr stride) {
+  return windowOf(input, size.getInt(), stride.getInt(), 0);
+}
+} // namespace
+
+void lowerActivation(OpLowering &cx, Operation *activation) {
+  cx.define(hl::activation(cx.name(), cx.in(0), rank(activation->getResult(0)), activationFormula(activation)));
+}
+
+void lowerActivationGrad(OpLowering &cx, Operation *grad) {
+  Operation *forward = grad->getOperand(1).getDefiningOp(); // the verifier makes it the activation
+  cx.define(hl::activationGrad(cx.name(), cx.in(0), cx.of(forward->getOperand(0)), cx.in(1),
+                               rank(grad->getResult(0)), activationFormula(forward)));
+}
+
+} // namespace lenetc
+
+namespace lenet {
+using lenetc::OpLowering;
+namespace hl = lenetc::hl;
+
+void ConvOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::conv(cx.name(), cx.in(0), cx.in(1), cx.in(2), lenetc::convSpec(*this, input(), filters())));
+}
+void ConvGradInputOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::convGradInput(cx.name(), cx.in(0), cx.in(1),
+                              lenetc::convSpec(*this, getResult(), lenetc::shapeOf(dout())[1])));
+}
+void ConvGradWeightOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::convGradWeight(cx.name(), cx.in(0), cx.in(1),
+                               lenetc::convSpec(*this, input(), lenetc::shapeOf(dout())[1]), cx.batch()));
+}
+void AvgPoolOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::avgpool(cx.name(), cx.in(0), lenetc::windowOf(input(), sizeAttr(), strideAttr())));
+}
+void MaxPoolOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::maxpool(cx.name(), cx.in(0), lenetc::windowOf(input(), sizeAttr(), strideAttr())));
+}
+void SubsampleOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::subsample(cx.name(), cx.in(0), cx.in(1), cx.in(2), lenetc::windowOf(input(), sizeAttr(), strideAttr())));
+}
+void AvgPoolGradOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::avgpoolGrad(cx.name(), cx.in(0), lenetc::windowOf(getResult(), sizeAttr(), strideAttr())));
+}
+void MaxPoolGradOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::maxpoolGrad(cx.name(), cx.in(0), cx.in(1), lenetc::windowOf(input(), sizeAttr(), strideAttr())));
+}
+void SubsampleGradInputOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::subsampleGradInput(cx.name(), cx.in(0), cx.in(1), lenetc::windowOf(getResult(), sizeAttr(), strideAttr())));
+}
+void SubsampleGradCoefOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::subsampleGradCoef(cx.name(), cx.in(0), cx.in(1), lenetc::windowOf(input(), sizeAttr(), strideAttr()),
+                                  cx.batch()));
+}
+void DenseOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::dense(cx.name(), cx.in(0), cx.in(1), cx.in(2), static_cast<int>(lenetc::shapeOf(input())[1])));
+}
+void DenseGradInputOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::denseGradInput(cx.name(), cx.in(0), cx.in(1), static_cast<int>(lenetc::shapeOf(dout())[1])));
+}
+void DenseGradWeightOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::denseGradWeight(cx.name(), cx.in(0), cx.in(1), cx.batch()));
+}
+void BiasGradOp::lowerToHalide(OpLowering &cx) {
+  auto s = lenetc::shapeOf(dout());
+  cx.define(hl::biasGrad(cx.name(), cx.in(0), static_cast<int>(s.size()), s.size() == 4 ? s[2] : 1,
+                         s.size() == 4 ? s[3] : 1, cx.batch()));
+}
+void FlattenOp::lowerToHalide(OpLowering &cx) {
+  auto s = lenetc::shapeOf(input());
+  if (s.size() == 2) // already flat: flatten is the identity
+    return cx.same(input());
+  cx.define(hl::flatten(cx.name(), cx.in(0), s[1], s[2], s[3]));
+}
+void FlattenGradOp::lowerToHalide(OpLowering &cx) {
+  auto s = lenetc::shapeOf(getResult());
+  if (s.size() == 2)
+    return cx.same(dout());
+  cx.define(hl::flattenGrad(cx.name(), cx.in(0), s[2], s[3]));
+}
+void AddOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::add(cx.name(), cx.in(0), cx.in(1), lenetc::rank(getResult())));
+}
+void SoftmaxCrossEntropyOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::softmaxCrossEntropy(cx.name(), cx.in(0), cx.in(1), lenetc::shapeOf(logits())[1], cx.batch()));
+}
+void SoftmaxCrossEntropyGradOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::softmaxCrossEntropyGrad(cx.name(), cx.in(0), cx.in(1), lenetc::shapeOf(logits())[1], cx.batch()));
+}
+void SoftmaxOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::softmax(cx.name(), cx.in(0), lenetc::shapeOf(logits())[1]));
+}
+void CorrectCountOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::correctCount(cx.name(), cx.in(0), cx.in(1), lenetc::shapeOf(logits())[1], cx.batch()));
+}
+
+} // namespace lenet
+
+namespace lenetc {
+
 bool lowerToHalide(FuncOp func, LoweredPipeline &out) { return Lowering(out).run(func); }
 
 void fixBatch(LoweredPipeline &p, int batch) {
@@ -270,8 +381,8 @@ void fixBatch(LoweredPipeline &p, int batch) {
   for (size_t i = 0; i < p.outputs.size(); ++i)
     if (fix(p.outputExtents[i]))
       p.outputs[i].output_buffer().dim(p.outputs[i].dimensions() - 1).set_bounds(0, batch);
-  for (auto &[name, extents] : p.extents)
-    fix(extents);
+  for (LoweredOp &op : p.ops)
+    fix(op.extents);
   p.fixedBatch = batch;
 }
 

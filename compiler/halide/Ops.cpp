@@ -196,44 +196,10 @@ template <typename F> Func elementwise(const std::string &name, int rank, F body
   return out;
 }
 
-// 1/d for d >= 1: the CPU's approximate reciprocal (12-14 bits) refined by one Newton step
-// (~22 bits, within float rounding of 1/d for the sigmoid's range): three pipelined
-// instructions where a 16-wide division issues only once per ~10 cycles on AVX-512.
-// d must stay finite (inf * 0 is NaN in the Newton step): callers bound it.
-Expr reciprocalAtLeastOne(Expr d) {
-  Expr r = fast_inverse(d);
-  return r * (2.f - d * r);
-}
-
-// 1 / (1 + exp(-x)) with Halide's fast_exp (a shorter polynomial: good to the last 5 bits of
-// the mantissa, a few 1e-6 relative) and the refined reciprocal. fast_exp needs an argument
-// far from overflow: clamped to [-80, 80], where the sigmoid is 1 - 1.8e-35 or 1.8e-35 (1
-// and ~0 in float: no sum can tell).
-Expr fastSigmoid(Expr x) { return reciprocalAtLeastOne(1.f + fast_exp(clamp(-x, -80.f, 80.f))); }
-
-// tanh(x) = 2 sigmoid(2x) - 1: the sigmoid's cost, where Halide's tanh has an exp and a
-// division of its own (LeNet-1 inference at batch 256 went from 9.1 to 3.0 ms, the training
-// step from 11.5 to 5.8 ms: lenetc autotune, 2 threads). Near 0 the subtraction leaves an
-// absolute error of ~2e-7.
-Expr fastTanh(Expr x) { return 2.f * fastSigmoid(2.f * x) - 1.f; }
 } // namespace
 
-Func sigmoid(const std::string &name, Func in, int rank) {
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return fastSigmoid(in(v)); });
-}
-
-Func tanh(const std::string &name, Func in, int rank) {
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return fastTanh(in(v)); });
-}
-
-Func relu(const std::string &name, Func in, int rank) {
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return max(in(v), 0.f); });
-}
-
-Func scaledTanh(const std::string &name, Func in, int rank, double amplitude, double slope) {
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) {
-    return float(amplitude) * fastTanh(float(slope) * in(v));
-  });
+Func activation(const std::string &name, Func in, int rank, const ActivationFormula &f) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return f.value(in(v)); });
 }
 
 namespace {
@@ -445,28 +411,8 @@ Func flattenGrad(const std::string &name, Func dout, int height, int width) {
   return din;
 }
 
-Func sigmoidGrad(const std::string &name, Func dout, Func out, int rank) {
-  return elementwise(name, rank,
-                     [&](const std::vector<Expr> &v) { return dout(v) * out(v) * (1.f - out(v)); });
-}
-
-Func tanhGrad(const std::string &name, Func dout, Func out, int rank) {
-  // (1 - y)(1 + y) rather than 1 - y^2: exact subtraction where tanh saturates (|y| near 1).
-  return elementwise(name, rank,
-                     [&](const std::vector<Expr> &v) { return dout(v) * ((1.f - out(v)) * (1.f + out(v))); });
-}
-
-Func reluGrad(const std::string &name, Func dout, Func out, int rank) {
-  return elementwise(name, rank,
-                     [&](const std::vector<Expr> &v) { return select(out(v) > 0.f, dout(v), 0.f); });
-}
-
-Func scaledTanhGrad(const std::string &name, Func dout, Func out, int rank, double amplitude, double slope) {
-  // y = A tanh(s x)  =>  dy/dx = A s (1 - tanh^2) = (s / A) (A - y) (A + y), the factored form
-  // being exact where the unit saturates (|y| near A).
-  return elementwise(name, rank, [&](const std::vector<Expr> &v) {
-    return dout(v) * (float(slope / amplitude) * ((float(amplitude) - out(v)) * (float(amplitude) + out(v))));
-  });
+Func activationGrad(const std::string &name, Func dout, Func in, Func out, int rank, const ActivationFormula &f) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return f.gradient(dout(v), in(v), out(v)); });
 }
 
 Func softmaxCrossEntropyGrad(const std::string &name, Func logits, Func labels, int classes, Expr batch) {

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "halide/Activations.h"
 
 #include <string>
 #include <vector>
@@ -46,10 +47,8 @@ Halide::Func subsample(const std::string &name, Halide::Func in, Halide::Func co
                        const Window &w);
 Halide::Func dense(const std::string &name, Halide::Func in, Halide::Func w, Halide::Func b, int inFeatures);
 Halide::Func flatten(const std::string &name, Halide::Func in, int channels, int height, int width);
-Halide::Func sigmoid(const std::string &name, Halide::Func in, int rank);
-Halide::Func tanh(const std::string &name, Halide::Func in, int rank);
-Halide::Func relu(const std::string &name, Halide::Func in, int rank);
-Halide::Func scaledTanh(const std::string &name, Halide::Func in, int rank, double amplitude, double slope);
+// An activation (halide/Activations.h) applied elementwise.
+Halide::Func activation(const std::string &name, Halide::Func in, int rank, const ActivationFormula &f);
 // Mean over the batch of -log softmax(logits)[label]: a scalar Func, loss().
 Halide::Func softmaxCrossEntropy(const std::string &name, Halide::Func logits, Halide::Func labels,
                                  int classes, Halide::Expr batch);
@@ -74,11 +73,9 @@ Halide::Func subsampleGradInput(const std::string &name, Halide::Func dout, Hali
 Halide::Func subsampleGradCoef(const std::string &name, Halide::Func dout, Halide::Func in, const Window &w,
                                Halide::Expr batch);
 Halide::Func flattenGrad(const std::string &name, Halide::Func dout, int height, int width);
-Halide::Func sigmoidGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
-Halide::Func tanhGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
-Halide::Func reluGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank);
-Halide::Func scaledTanhGrad(const std::string &name, Halide::Func dout, Halide::Func out, int rank,
-                            double amplitude, double slope);
+// An activation's input gradient from dout, its input and its output.
+Halide::Func activationGrad(const std::string &name, Halide::Func dout, Halide::Func in, Halide::Func out,
+                            int rank, const ActivationFormula &f);
 Halide::Func softmaxCrossEntropyGrad(const std::string &name, Halide::Func logits, Halide::Func labels,
                                      int classes, Halide::Expr batch);
 Halide::Func add(const std::string &name, Halide::Func a, Halide::Func b, int rank);

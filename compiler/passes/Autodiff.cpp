@@ -3,8 +3,8 @@
 // From the model's forward function @m(x, y) -> (loss, logits) it adds:
 //   @m_train_step(x, y) -> (loss, correct, dL/dp for every parameter p, in program order)
 //   @m_infer(x)         -> probabilities
-// The backward graph is made of explicit gradient ops (lenet.conv_grad_input, ...), one
-// rule per forward op, so that every later stage (printing, lowering, scheduling) sees
+// The backward graph is made of explicit gradient ops (lenet.conv_grad_input, ...), built
+// by each forward op's own rule (GradientOpInterface, dialect/Dialect.cpp), so that every later stage (printing, lowering, scheduling) sees
 // and names each gradient. Gradients are made only where they are used: a value that no
 // parameter influences (the model's input, for one) gets none, so the first layer has no
 // input gradient.
@@ -49,12 +49,13 @@ public:
 
   LogicalResult run();
 
+  bool needsGrad(Value v) const { return varied_.count(v.getAsOpaquePointer()); }
+  void addGrad(Value v, Value g);
+
 private:
   StringAttr name(Operation *forward, StringRef suffix) {
     return builder_.getStringAttr(opName(forward).str() + suffix.str());
   }
-  bool needsGrad(Value v) const { return varied_.count(v.getAsOpaquePointer()); }
-  void addGrad(Value v, Value g);
   LogicalResult backprop(Operation *op, Value dout);
 
   FuncOp func_;
@@ -75,76 +76,25 @@ void Differentiator::addGrad(Value v, Value g) {
                                       builder_.getStringAttr(base + ".grad_sum." + std::to_string(++sums_)));
 }
 
+// The op's own rule (GradientOpInterface), with this pass's bookkeeping.
+class OpGradients : public GradientBuilder {
+public:
+  OpGradients(Differentiator &d, OpBuilder &builder, Operation *op, Value dout)
+      : GradientBuilder(builder, op, dout), d_(d) {}
+  bool needs(Value v) const override { return d_.needsGrad(v); }
+  void add(Value v, Value grad) override { d_.addGrad(v, grad); }
+
+private:
+  Differentiator &d_;
+};
+
 LogicalResult Differentiator::backprop(Operation *op, Value dout) {
-  Location loc = op->getLoc();
-  auto grad = [&](Value of) { return needsGrad(of); };
-
-  if (auto conv = dyn_cast<ConvOp>(op)) {
-    if (grad(conv.input()))
-      addGrad(conv.input(), builder_.create<ConvGradInputOp>(
-                                loc, conv.input().getType(), dout, conv.weight(), name(op, ".grad_in"),
-                                conv.kernelAttr(), conv.strideAttr(), conv.padAttr(), conv.tableAttr()));
-    addGrad(conv.weight(), builder_.create<ConvGradWeightOp>(
-                               loc, conv.weight().getType(), dout, conv.input(), name(op, ".grad_w"),
-                               conv.kernelAttr(), conv.strideAttr(), conv.padAttr(), conv.tableAttr()));
-    addGrad(conv.bias(), builder_.create<BiasGradOp>(loc, conv.bias().getType(), dout, name(op, ".grad_b")));
-    return success();
-  }
-  if (auto dense = dyn_cast<DenseOp>(op)) {
-    if (grad(dense.input()))
-      addGrad(dense.input(), builder_.create<DenseGradInputOp>(loc, dense.input().getType(), dout,
-                                                               dense.weight(), name(op, ".grad_in")));
-    addGrad(dense.weight(), builder_.create<DenseGradWeightOp>(loc, dense.weight().getType(), dout,
-                                                               dense.input(), name(op, ".grad_w")));
-    addGrad(dense.bias(),
-            builder_.create<BiasGradOp>(loc, dense.bias().getType(), dout, name(op, ".grad_b")));
-    return success();
-  }
-  if (auto sub = dyn_cast<SubsampleOp>(op)) {
-    if (grad(sub.input()))
-      addGrad(sub.input(),
-              builder_.create<SubsampleGradInputOp>(loc, sub.input().getType(), dout, sub.coef(),
-                                                    name(op, ".grad_in"), sub.sizeAttr(), sub.strideAttr()));
-    addGrad(sub.coef(),
-            builder_.create<SubsampleGradCoefOp>(loc, sub.coef().getType(), dout, sub.input(),
-                                                 name(op, ".grad_coef"), sub.sizeAttr(), sub.strideAttr()));
-    addGrad(sub.bias(), builder_.create<BiasGradOp>(loc, sub.bias().getType(), dout, name(op, ".grad_b")));
-    return success();
-  }
-
-  if (auto add = dyn_cast<AddOp>(op)) {
-    for (Value operand : {add.lhs(), add.rhs()})
-      if (grad(operand))
-        addGrad(operand, dout);
-    return success();
-  }
-
-  // The remaining ops have one tensor input and no parameters.
-  Value input = op->getOperand(0);
-  if (!grad(input))
-    return success();
-  Type type = input.getType();
-  Value out = op->getResult(0);
-  StringAttr n = name(op, ".grad_in");
-  Value g;
-  if (auto pool = dyn_cast<AvgPoolOp>(op))
-    g = builder_.create<AvgPoolGradOp>(loc, type, dout, n, pool.sizeAttr(), pool.strideAttr());
-  else if (auto pool = dyn_cast<MaxPoolOp>(op))
-    g = builder_.create<MaxPoolGradOp>(loc, type, dout, input, n, pool.sizeAttr(), pool.strideAttr());
-  else if (isa<FlattenOp>(op))
-    g = builder_.create<FlattenGradOp>(loc, type, dout, n);
-  else if (isa<SigmoidOp>(op))
-    g = builder_.create<SigmoidGradOp>(loc, type, dout, out, n);
-  else if (isa<TanhOp>(op))
-    g = builder_.create<TanhGradOp>(loc, type, dout, out, n);
-  else if (isa<ReluOp>(op))
-    g = builder_.create<ReluGradOp>(loc, type, dout, out, n);
-  else if (auto st = dyn_cast<ScaledTanhOp>(op))
-    g = builder_.create<ScaledTanhGradOp>(loc, type, dout, out, n, st.amplitudeAttr(), st.slopeAttr());
-  else
+  auto rule = dyn_cast<GradientOpInterface>(op);
+  if (!rule)
     return op->emitError() << op->getName() << " '" << opName(op)
                            << "' has no gradient rule, so the model cannot be trained";
-  addGrad(input, g);
+  OpGradients g(*this, builder_, op, dout);
+  rule.buildGradients(g);
   return success();
 }
 

@@ -23,10 +23,6 @@ std::string withThousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
-static bool isActivation(Operation *op) {
-  return isa<lenet::SigmoidOp, lenet::TanhOp, lenet::ReluOp, lenet::ScaledTanhOp>(op);
-}
-
 static std::string describeOp(Operation *op) {
   std::ostringstream os;
   std::string kind = op->getName().stripDialect().str();
@@ -117,8 +113,8 @@ ModelSummary summarize(ModuleOp module) {
       continue;
     Value input = op.getNumOperands() ? op.getOperand(0) : Value();
     // Fold an activation into the row of the op it follows, if that op feeds only it.
-    if (isActivation(&op) && input && input.getDefiningOp() && input.hasOneUse() &&
-        !isActivation(input.getDefiningOp()) && rowOf.count(key(input)) &&
+    if (op.hasTrait<lenet::Activation>() && input && input.getDefiningOp() && input.hasOneUse() &&
+        !input.getDefiningOp()->hasTrait<lenet::Activation>() && rowOf.count(key(input)) &&
         rowOf[key(input)] == summary.layers.size() - 1) {
       Layer &row = summary.layers.back();
       row.op += " |> " + describeOp(&op);

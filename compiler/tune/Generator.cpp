@@ -49,33 +49,24 @@ CpuKnobs defaultCpuKnobs(const Halide::Target &target) {
 
 namespace {
 
-const std::set<std::string> kActivations = {"sigmoid", "tanh", "relu", "scaled_tanh"};
-
-bool endsWith(const std::string &s, const std::string &suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 std::string str(int v) { return std::to_string(v); }
 
-// One schedule, written stage by stage.
+// One schedule, written stage by stage, from the pipeline's op records: an op's producer,
+// activation or forward op is found through the records' links, never through its name.
 class CpuWriter {
 public:
-  CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {
-    // Who reads each Func, by model names.
-    std::map<std::string, std::string> byHalideName;
-    for (const auto &[name, f] : p.funcs)
-      byHalideName[f.name()] = name;
-    for (const auto &[name, f] : p.funcs)
-      for (const auto &[callee, function] : Halide::Internal::find_direct_calls(f.function()))
-        if (auto it = byHalideName.find(callee); it != byHalideName.end() && it->second != name)
-          consumers_[it->second].insert(name);
-  }
+  CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {}
 
   std::vector<std::string> run() {
-    // Ops first: each may schedule its helpers and its activation.
-    for (const auto &[name, kind] : p_.kinds)
-      if (!done_.count(name))
-        scheduleOp(name, kind);
+    // Ops first, in the order of their names (as schedule files list them): each may
+    // schedule its helpers and its activation.
+    std::vector<int> order(p_.ops.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      order[i] = static_cast<int>(i);
+    std::sort(order.begin(), order.end(), [&](int a, int b) { return p_.ops[a].name < p_.ops[b].name; });
+    for (int i : order)
+      if (!done_.count(p_.ops[i].name))
+        scheduleOp(p_.ops[i]);
     // Helpers no rule named are computed at root (the schedule format's rule), in parallel
     // over the batch when they have one.
     for (const auto &[name, f] : p_.funcs)
@@ -85,23 +76,24 @@ public:
   }
 
 private:
-  bool has(const std::string &name) const { return p_.funcs.count(name) > 0; }
-  bool onlyActivationGradsRead(const std::string &name) const {
-    auto it = consumers_.find(name);
-    return it != consumers_.end() && std::all_of(it->second.begin(), it->second.end(), [&](const std::string &c) {
-      auto k = p_.kinds.find(c);
-      return k != p_.kinds.end() && endsWith(k->second, "_grad") && kActivations.count(k->second.substr(0, k->second.size() - 5));
-    });
+  const LoweredOp *operand(const LoweredOp &op, size_t i) const {
+    return i < op.operands.size() && op.operands[i] >= 0 ? &p_.ops[op.operands[i]] : nullptr;
+  }
+  // A helper's model name, as schedules name it: `c1.padded`.
+  static std::string helper(const LoweredOp &op, const std::string &role) { return op.name + "." + role; }
+  bool onlyActivationGradsRead(const LoweredOp &op) const {
+    return !op.users.empty() &&
+           std::all_of(op.users.begin(), op.users.end(), [&](int u) { return p_.ops[u].activationGrad; });
   }
   bool trains() const {
-    return std::any_of(p_.kinds.begin(), p_.kinds.end(), [](const auto &k) { return k.second == "dense_grad_weight"; });
+    return std::any_of(p_.ops.begin(), p_.ops.end(), [](const LoweredOp &op) { return op.kind == "dense_grad_weight"; });
   }
-  const std::vector<int> &extents(const std::string &name) const { return p_.extents.at(name); }
-  void line(const std::string &stage, const std::string &directives) {
-    lines_.push_back(stage + ": " + directives);
-    std::string func = stage;
-    if (size_t u = func.find(".update("); u != std::string::npos)
-      func.resize(u);
+  void line(const std::string &func, const std::string &directives) {
+    lines_.push_back(func + ": " + directives);
+    done_.insert(func);
+  }
+  void update(const std::string &func, int k, const std::string &directives) {
+    lines_.push_back(func + ".update(" + str(k) + "): " + directives);
     done_.insert(func);
   }
   // The tile size, at most `most`, that splits `extent` into the fewest and most even tiles:
@@ -126,29 +118,27 @@ private:
     long k = std::max<long>(k_.batchTask, std::min(most, (taskWork + work - 1) / std::max(1L, work)));
     return ".parallel(n" + (k > 1 ? ", " + std::to_string(k) + ", GuardWithIf" : std::string()) + ")";
   }
-  // Values one example has in op `name`'s result (its extents but the batch).
-  long exampleSize(const std::string &name) const {
+  // Values one example has in an op's result (its extents but the batch).
+  static long exampleSize(const LoweredOp &op) {
     long size = 1;
-    const std::vector<int> &e = extents(name);
-    for (size_t d = 0; d + 1 < e.size(); ++d)
-      size *= std::max(1, e[d]);
+    for (size_t d = 0; d + 1 < op.extents.size(); ++d)
+      size *= std::max(1, op.extents[d]);
     return size;
   }
-  // The size of the reduction domain of `func`'s first update (1 without one). Func::rvars
+  // The size of the reduction domain of `f`'s first update (1 without one). Func::rvars
   // gives the variables' names only; the definition's schedule has the domain.
-  long reductionSize(const std::string &func) const {
+  static long reductionSize(Halide::Func f) {
     long size = 1;
-    Halide::Func f = p_.funcs.at(func); // a handle
     if (f.num_update_definitions() > 0)
       for (const Halide::Internal::ReductionVariable &r : f.update(0).get_schedule().rvars())
         if (const int64_t *e = Halide::Internal::as_const_int(r.extent))
           size *= *e;
     return size;
   }
-  // Operations per example of op `name`: its values times its reduction's (or, for a
-  // gradient summed in `.acc`, that one's) domain.
-  long exampleWork(const std::string &name) const {
-    return exampleSize(name) * reductionSize(has(name + ".acc") ? name + ".acc" : name);
+  // Operations per example of an op: its values times its reduction's (or, for a gradient
+  // summed in its accumulator, that one's) domain.
+  static long exampleWork(const LoweredOp &op) {
+    return exampleSize(op) * reductionSize(op.has("acc") ? op.helpers.at("acc") : op.func);
   }
   // A vector width for a dimension of `extent`: the target's, or the widest power of two
   // that fits (at least 4), or 0 when the dimension is too short to vectorize.
@@ -164,132 +154,135 @@ private:
       return "";
     return ".vectorize(" + v + ", " + str(w) + (w == extent || extent % w == 0 ? "" : ", " + std::string(tail)) + ")";
   }
-  // The activation applied to `name`'s result, if its Func exists (`c1` -> `c1.sigmoid`).
-  std::string activationOf(const std::string &name) const {
-    for (const auto &a : kActivations)
-      if (has(name + "." + a) && p_.kinds.count(name + "." + a))
-        return name + "." + a;
-    return "";
+  // The activation an op's result goes through and nothing else reads: the op is computed
+  // inside it (`c1 = conv(...) |> relu`, however the model writes or names it). None when
+  // another op reads the result too (an activation whose gradient reads its input).
+  const LoweredOp *activationOf(const LoweredOp &op) const {
+    if (op.users.size() != 1)
+      return nullptr;
+    const LoweredOp &user = p_.ops[op.users[0]];
+    return user.activation ? &user : nullptr;
   }
-  bool filtersInner(const std::string &conv) const {
-    return k_.filtersInner && p_.kinds.count(conv) && p_.kinds.at(conv) == "conv" && extents(conv)[2] >= L;
+  bool filtersInner(const LoweredOp &conv) const {
+    return k_.filtersInner && conv.kind == "conv" && conv.extents[2] >= L;
+  }
+  // An activation of a conv stored filters innermost.
+  bool storedFiltersInner(const LoweredOp &op) const {
+    const LoweredOp *in = operand(op, 0);
+    return op.activation && in && filtersInner(*in);
   }
 
-  void scheduleOp(const std::string &name, const std::string &kind) {
+  void scheduleOp(const LoweredOp &op) {
+    const std::string &name = op.name, &kind = op.kind;
     if (kind == "conv")
-      return conv(name);
+      return conv(op);
     if (kind == "dense")
-      return dense(name);
+      return dense(op);
     if (kind == "conv_grad_weight")
-      return convGradWeight(name);
+      return convGradWeight(op);
     if (kind == "conv_grad_input")
-      return convGradInput(name);
+      return convGradInput(op);
     if (kind == "dense_grad_weight" || kind == "dense_grad_input")
-      return denseGrad(name, kind == "dense_grad_weight" ? "u" : "n");
+      return denseGrad(op, kind == "dense_grad_weight" ? "u" : "n");
     // A training step stores the flattened input of a dense layer: its weight gradient
     // reads it along i, which, inline, would gather from the (x, y, c) layout (so does a
     // one-example product, `denseOneExample`).
     if (kind == "flatten" && (trains() || oneExample()))
-      return line(name, "compute_root()" + parallelN(exampleSize(name)) + vec("i", extents(name)[0], "GuardWithIf"));
+      return line(name, "compute_root()" + parallelN(exampleSize(op)) + vec("i", op.extents[0], "GuardWithIf"));
     if (kind == "flatten" || kind == "flatten_grad")
       return line(name, "compute_inline()");
     if (kind == "avgpool" || kind == "subsample")
-      return pool(name);
+      return pool(op);
     if (kind == "maxpool_grad") {
-      line(name + ".is_max", "compute_inline()");
-      line(name + ".argmax", "compute_root()" + parallelN(exampleSize(name)));
+      line(helper(op, "is_max"), "compute_inline()");
+      line(helper(op, "argmax"), "compute_root()" + parallelN(exampleSize(op)));
     }
     // A pooling gradient read only by its activation's gradient is computed inside it: one
     // pass over the largest maps of the backward pass instead of two.
     if ((kind == "avgpool_grad" || kind == "maxpool_grad" || kind == "subsample_grad_input") &&
-        onlyActivationGradsRead(name))
+        onlyActivationGradsRead(op))
       return line(name, "compute_inline()");
     if (kind == "maxpool_grad")
-      return elementwise(name);
-    const std::vector<int> &e = extents(name);
+      return elementwise(op);
+    const std::vector<int> &e = op.extents;
     bool perExample = e.size() >= 2 && (e.back() < 0 || oneExample());
-    if (perExample && p_.funcs.at(name).num_update_definitions() == 0)
-      return elementwise(name);
-    if (kind == "bias_grad" && has(name + ".sum"))
-      return biasGrad(name);
+    if (perExample && op.func.num_update_definitions() == 0)
+      return elementwise(op);
+    if (kind == "bias_grad" && op.has("sum"))
+      return biasGrad(op);
     line(name, "compute_root()"); // scalars, sums
   }
 
   // Per-example maps: parallel over the batch, vectorized along the innermost dimension;
   // gradients of filters-innermost activations keep that layout.
-  void elementwise(const std::string &name) {
-    const std::vector<int> &e = extents(name);
+  void elementwise(const LoweredOp &op) {
+    const std::string &name = op.name;
+    const std::vector<int> &e = op.extents;
     std::string inner = e.size() == 4 ? "x" : "i";
-    std::string base = name;
-    if (endsWith(base, ".grad_in"))
-      base.resize(base.size() - 8);
-    if (e.size() == 4 && storedFiltersInner(base)) {
-      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleSize(name)) +
+    // An activation's gradient is laid out as the activation is.
+    const LoweredOp *like = op.activationGrad ? operand(op, 1) : &op;
+    if (e.size() == 4 && like && storedFiltersInner(*like)) {
+      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleSize(op)) +
                      vec("c", e[2], "GuardWithIf"));
       return;
     }
-    line(name, "compute_root()" + parallelN(exampleSize(name)) +
+    line(name, "compute_root()" + parallelN(exampleSize(op)) +
                    vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
-  }
-
-  // An activation of a conv stored filters innermost (`c3.sigmoid`).
-  bool storedFiltersInner(const std::string &func) const {
-    std::string conv = func.substr(0, func.find('.'));
-    return func != conv && kActivations.count(func.substr(conv.size() + 1)) && filtersInner(conv);
   }
 
   // Average pooling (and subsampling): the window's sum per output vector, vectorized as
   // the output is, its update too. After an activation stored filters innermost, along the
   // channels (whole vectors, contiguous loads); otherwise along x.
-  void pool(const std::string &name) {
-    const std::vector<int> &e = extents(name); // x, y, c, n
-    std::string window = name + ".window_sum";
-    bool channelsInner = false;
-    for (const auto &[producer, readers] : consumers_)
-      if (readers.count(window) && storedFiltersInner(producer))
-        channelsInner = true;
-    if (!channelsInner) {
+  void pool(const LoweredOp &op) {
+    const std::string &name = op.name;
+    const std::vector<int> &e = op.extents; // x, y, c, n
+    std::string window = helper(op, "window_sum");
+    const LoweredOp *in = operand(op, 0);
+    if (!in || !storedFiltersInner(*in)) {
       line(window, "compute_at(" + name + ", x)" + vec("x", e[0]));
-      line(window + ".update(0)", "reorder(x, win.x, win.y)" + vec("x", e[0], "GuardWithIf"));
-      return elementwise(name);
+      update(window, 0, "reorder(x, win.x, win.y)" + vec("x", e[0], "GuardWithIf"));
+      return elementwise(op);
     }
     line(window, "compute_at(" + name + ", x)" + vec("c", e[2], "GuardWithIf"));
-    line(window + ".update(0)", "reorder(c, win.x, win.y)" + vec("c", e[2], "GuardWithIf"));
-    line(name, "compute_root().reorder(c, x, y, n)" + parallelN(exampleSize(name)) + vec("c", e[2], "GuardWithIf"));
+    update(window, 0, "reorder(c, win.x, win.y)" + vec("c", e[2], "GuardWithIf"));
+    line(name, "compute_root().reorder(c, x, y, n)" + parallelN(exampleSize(op)) + vec("c", e[2], "GuardWithIf"));
   }
 
   // Forward convolution, computed a row of its activation at a time into accumulators that
   // stay in registers: vectorized over filters when there are enough of them, else along x.
-  void conv(const std::string &name) {
-    const std::vector<int> &e = extents(name); // x, y, filters, n
+  void conv(const LoweredOp &op) {
+    const std::string &name = op.name;
+    const std::vector<int> &e = op.extents; // x, y, filters, n
     int W = e[0], F = e[2];
-    std::string act = activationOf(name);
-    if (has(name + ".weights"))
-      line(name + ".weights", filtersInner(name) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
+    const LoweredOp *activation = activationOf(op);
+    std::string act = activation ? activation->name : "";
+    long work = exampleWork(op);
+    if (op.has("weights"))
+      line(helper(op, "weights"), filtersInner(op) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN(exampleWork(name)) + vec("x", W));
-      line(name + ".update(0)", "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN(exampleWork(name)) + vec("x", W, "GuardWithIf"));
-      if (has(name + ".padded"))
-        line(name + ".padded", "compute_root()" + parallelN(exampleWork(name)));
+      line(name, "compute_root()" + parallelN(work) + vec("x", W));
+      update(name, 0, "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN(work) + vec("x", W, "GuardWithIf"));
+      if (op.has("padded"))
+        line(helper(op, "padded"), "compute_root()" + parallelN(work));
       return;
     }
-    if (has(name + ".padded"))
-      line(name + ".padded", "compute_at(" + act + ", n)");
-    if (filtersInner(name)) {
+    if (op.has("padded"))
+      line(helper(op, "padded"), "compute_at(" + act + ", n)");
+    if (filtersInner(op)) {
       int vectors = (F + L - 1) / L;
       int xt = std::max(1, std::min(W, k_.accumulators / vectors));
       std::string tail = F % L ? ", GuardWithIf" : "";
-      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleWork(name)) +
+      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(work) +
                     ".vectorize(c, " + str(L) + tail + ")");
       line(name, "compute_at(" + act + ", y).reorder_storage(c, x, y, n).vectorize(c, " + str(L) + tail + ")");
-      line(name + ".update(0)", "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
+      update(name, 0, "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
                                     ", GuardWithIf).reorder(ci, co, xi, r.x, r.y, r.z, xo, y, n).vectorize(ci)" +
                                     (vectors > 1 ? ".unroll(co)" : "") + ".unroll(xi)");
       return;
     }
     int w = widthFor(W);
     if (!w) {
-      line(act, "compute_root()" + parallelN(exampleWork(name)));
+      line(act, "compute_root()" + parallelN(work));
       line(name, "compute_at(" + act + ", n)");
       return;
     }
@@ -302,42 +295,45 @@ private:
     int filterTile = unrollFilters ? F : balancedTile(F, std::max(1, k_.accumulators / vectors));
     // Rounding the row up to whole vectors reads past the input's edge: only a padded
     // input (a Func defined everywhere) allows it; otherwise the last vector is masked.
-    std::string tail = W % w == 0 ? "" : has(name + ".padded") ? ", RoundUp" : ", GuardWithIf";
+    std::string tail = W % w == 0 ? "" : op.has("padded") ? ", RoundUp" : ", GuardWithIf";
     // The rounded row is declared (bound): Halide 14 then computes `.padded` as far as the
     // row's last vector reads. Without it, it allocates that far but fills only what the
     // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage
     // made C1 25x slower in one-example inference).
     std::string bound = tail == ", RoundUp" ? ".bound(x, 0, " + str(vectors * w) + ")" : "";
-    line(act, "compute_root().reorder(x, c, y, n)" + parallelN(exampleWork(name)) + vec("x", W));
+    line(act, "compute_root().reorder(x, c, y, n)" + parallelN(work) + vec("x", W));
     line(name, "compute_at(" + act + ", y)" + bound + ".vectorize(x, " + str(w) + tail + ")");
     std::string split = "split(x, xo, xi, " + str(w) + tail + ")";
     if (unrollFilters)
-      line(name + ".update(0)", split + ".reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo).unroll(c)");
+      update(name, 0, split + ".reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo).unroll(c)");
     else if (filterTile == 1)
-      line(name + ".update(0)", split + ".reorder(xi, xo, r.x, r.y, r.z, c, y, n).vectorize(xi).unroll(xo)");
+      update(name, 0, split + ".reorder(xi, xo, r.x, r.y, r.z, c, y, n).vectorize(xi).unroll(xo)");
     else
-      line(name + ".update(0)", split + ".split(c, co, ci, " + str(filterTile) + (F % filterTile ? ", GuardWithIf" : "") +
+      update(name, 0, split + ".split(c, co, ci, " + str(filterTile) + (F % filterTile ? ", GuardWithIf" : "") +
                                     ").reorder(xi, xo, ci, r.x, r.y, r.z, co, y, n).vectorize(xi).unroll(xo).unroll(ci)");
   }
 
   // Forward dense layer: per example, vectorized over its units, the weight stored
   // transposed (units innermost) so that each input's column is one load per vector.
-  void dense(const std::string &name) {
-    const std::vector<int> &e = extents(name); // units, n
+  void dense(const LoweredOp &op) {
+    const std::string &name = op.name;
+    const std::vector<int> &e = op.extents; // units, n
     int U = e[0];
-    std::string act = activationOf(name);
+    const LoweredOp *activation = activationOf(op);
+    std::string act = activation ? activation->name : "";
     if (oneExample())
-      return denseOneExample(name, act);
+      return denseOneExample(op, act);
     int w = widthFor(U);
-    if (has(name + ".weights"))
-      line(name + ".weights", "compute_root().reorder_storage(ko, ki)");
+    long work = exampleWork(op);
+    if (op.has("weights"))
+      line(helper(op, "weights"), "compute_root().reorder_storage(ko, ki)");
     bool unroll = w && (U + w - 1) / w <= k_.accumulators;
     std::string product = w ? "split(i, io, ii, " + str(w) + (U % w ? ", GuardWithIf" : "") +
                                   ").reorder(ii, io, r, n).vectorize(ii)" + (unroll ? ".unroll(io)" : "")
                             : "reorder(i, r, n)";
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN(exampleWork(name)));
-      line(name + ".update(0)", product + parallelN(exampleWork(name)));
+      line(name, "compute_root()" + parallelN(work));
+      update(name, 0, product + parallelN(work));
       return;
     }
     // Tiles of units x examples, like the gradients' (`denseGrad`): each weight vector
@@ -352,21 +348,22 @@ private:
       // The tile is small but, with a guarded last tile, not of constant size: Halide would
       // allocate it on the heap per tile (a malloc and free per 4 examples x 32 units).
       line(name, "compute_at(" + act + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
-      line(name + ".update(0)", "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
+      update(name, 0, "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
       return;
     }
-    line(act, "compute_root()" + parallelN(exampleWork(name)) + vec("i", U, "GuardWithIf"));
+    line(act, "compute_root()" + parallelN(work) + vec("i", U, "GuardWithIf"));
     line(name, "compute_at(" + act + ", n)");
-    line(name + ".update(0)", product);
+    update(name, 0, product);
   }
 
   // Dense layer on one example, a matrix-vector product: the weight is read as stored (a
   // row of K inputs per unit), in vectors along K whose lanes are summed apart (rfactor),
   // a tile of units at a time in registers; then each unit's lanes are added up. The batch
   // schedule's transposed copy of the weight would cost more than the product itself.
-  void denseOneExample(const std::string &name, const std::string &act) {
-    int U = extents(name)[0];
-    long K = reductionSize(name); // the layer's inputs
+  void denseOneExample(const LoweredOp &op, const std::string &act) {
+    const std::string &name = op.name;
+    int U = op.extents[0];
+    long K = reductionSize(op.func); // the layer's inputs
     int lanes = 0;
     for (int w = L; w >= 4 && !lanes; w /= 2)
       if (K % w == 0)
@@ -375,35 +372,36 @@ private:
     for (int t = std::min(8, k_.accumulators); t > 1 && units == 1; --t)
       if (U % t == 0)
         units = t;
-    if (has(name + ".weights"))
-      line(name + ".weights", "compute_inline()");
+    if (op.has("weights"))
+      line(helper(op, "weights"), "compute_inline()");
     if (!act.empty())
       line(act, "compute_root()" + vec("i", U, "GuardWithIf"));
     line(name, "compute_root()");
     if (!lanes) {
-      line(name + ".update(0)", "reorder(i, r, n)");
+      update(name, 0, "reorder(i, r, n)");
       return;
     }
-    line(name + ".update(0)", "split(r, ro, ri, " + str(lanes) + ").rfactor(ri, lane, " + name + ".lanes).split(i, io, ii, " +
+    update(name, 0, "split(r, ro, ri, " + str(lanes) + ").rfactor(ri, lane, " + name + ".lanes).split(i, io, ii, " +
                                   str(units) + ").reorder(ri, ii, io, n)");
     line(name + ".lanes", "compute_at(" + name + ", io).reorder_storage(lane, i, n).vectorize(lane, " + str(lanes) +
                               ").unroll(i)");
-    line(name + ".lanes.update(0)", "reorder(lane, i, ro, n).vectorize(lane).unroll(i)");
+    update(name + ".lanes", 0, "reorder(lane, i, ro, n).vectorize(lane).unroll(i)");
   }
 
   // Dense gradients (i, u) or (i, n): tiles of the result, each with its accumulator tile
   // (`.acc`) in registers while the reduction runs.
-  void denseGrad(const std::string &name, const std::string &rows) {
-    const std::vector<int> &e = extents(name);
+  void denseGrad(const LoweredOp &op, const std::string &rows) {
+    const std::string &name = op.name, acc = helper(op, "acc");
+    const std::vector<int> &e = op.extents;
     int I = e[0];
     int ti = std::min(k_.denseTileI, I / L), tu = k_.denseTileU;
     while (ti * tu > k_.accumulators && tu > 1)
       --tu;
-    if (ti < 1 || !has(name + ".acc")) {
+    if (ti < 1 || !op.has("acc")) {
       line(name, "compute_root().parallel(" + rows + ")" + vec("i", I, "GuardWithIf"));
-      if (has(name + ".acc")) {
-        line(name + ".acc", "compute_at(" + name + ", " + rows + ")" + vec("i", I, "GuardWithIf"));
-        line(name + ".acc.update(0)", "reorder(i, r, " + rows + ")" + vec("i", I, "GuardWithIf"));
+      if (op.has("acc")) {
+        line(acc, "compute_at(" + name + ", " + rows + ")" + vec("i", I, "GuardWithIf"));
+        update(acc, 0, "reorder(i, r, " + rows + ")" + vec("i", I, "GuardWithIf"));
       }
       return;
     }
@@ -411,57 +409,67 @@ private:
     line(name, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(" + rows + ", ro, ri, " +
                    str(tu) + ", " + rowTail + ").reorder(ii, ri, io, ro).vectorize(ii, " + str(L) +
                    ").parallel(ro)");
-    line(name + ".acc", "compute_at(" + name + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
-    line(name + ".acc.update(0)", "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+    line(acc, "compute_at(" + name + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+    update(acc, 0, "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
   }
 
   // A bias gradient, summed in double over positions and examples: a partial sum per
   // example (rfactor), in parallel, its channels innermost so that their sums run side by
   // side (vectors of them when the map is stored channels innermost), then the examples'
   // partial sums in order. A dense bias sums over examples only: units innermost.
-  void biasGrad(const std::string &name) {
-    const std::vector<int> &e = extents(name); // c
-    int C = e[0];
+  void biasGrad(const LoweredOp &op) {
+    const std::string &name = op.name, sumName = helper(op, "sum"), perExample = name + ".per_example";
+    int C = op.extents[0];
     int dl = L / 2; // doubles per vector
-    Halide::Func sum = p_.funcs.at(name + ".sum"); // a handle
+    Halide::Func sum = op.helpers.at("sum"); // a handle
     line(name, "compute_root()");
     if (sum.update(0).get_schedule().rvars().size() == 1) {
-      line(name + ".sum", "compute_root()");
-      line(name + ".sum.update(0)", "reorder(c, r)" + (C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : ""));
+      line(sumName, "compute_root()");
+      update(sumName, 0, "reorder(c, r)" + (C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : ""));
       return;
     }
-    std::string conv = name.substr(0, name.find('.'));
-    bool channelsInner = filtersInner(conv);
-    line(name + ".sum", "compute_root()");
-    line(name + ".sum.update(0)", "rfactor(r.z, n, " + name + ".per_example)");
-    line(name + ".per_example", "compute_root()" + parallelN(exampleSize(conv)));
-    line(name + ".per_example.update(0)",
-         "reorder(c, r.x, r.y, n)" + parallelN(exampleSize(conv)) +
+    // dout, the gradient of the layer's output: its channels innermost when it is an
+    // activation's gradient laid out that way.
+    const LoweredOp *dout = operand(op, 0);
+    const LoweredOp *activation = dout && dout->activationGrad ? operand(*dout, 1) : nullptr;
+    bool channelsInner = activation && storedFiltersInner(*activation);
+    long size = dout ? exampleSize(*dout) : 1;
+    line(sumName, "compute_root()");
+    update(sumName, 0, "rfactor(r.z, n, " + perExample + ")");
+    line(perExample, "compute_root()" + parallelN(size));
+    update(perExample, 0,
+         "reorder(c, r.x, r.y, n)" + parallelN(size) +
              (channelsInner && C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : C <= 16 ? ".unroll(c)" : ""));
   }
 
   // A conv's weight gradient dW[f][j] = sum over positions and examples of dout[f] patch[j].
-  void convGradWeight(const std::string &name) {
-    std::string conv = name.substr(0, name.find('.'));
-    std::string dw = has(name + ".dense") ? name + ".dense" : name; // (kx, ky, c, f)
-    const std::vector<int> &ce = extents(conv); // the forward conv: x, y, filters, n
+  void convGradWeight(const LoweredOp &op) {
+    const std::string &name = op.name;
+    std::string dw = op.has("dense") ? helper(op, "dense") : name; // (kx, ky, c, f)
+    // dout, the gradient of the conv's output, has the conv's extents: x, y, filters, n.
+    const LoweredOp *dout = operand(op, 0);
+    if (!dout)
+      return line(name, "compute_root()");
+    const std::vector<int> &ce = dout->extents;
     int W = ce[0], F = ce[2];
-    if (has(name + ".patches"))
-      line(name + ".patches", "compute_inline()");
-    if (has(name + ".padded"))
-      line(name + ".padded", "compute_root()" + parallelN(exampleSize(conv)));
+    // Vectorized over filters as the conv is (filtersInner).
+    bool overFilters = k_.filtersInner && F >= L;
+    if (op.has("patches"))
+      line(helper(op, "patches"), "compute_inline()");
+    if (op.has("padded"))
+      line(helper(op, "padded"), "compute_root()" + parallelN(exampleSize(*dout)));
     if (dw != name)
       line(name, "compute_root()");
-    if (filtersInner(conv)) {
+    if (overFilters) {
       // Vectorized over filters (dout stored filters innermost), per input channel: the
       // channel's k*k window offsets times the filter vectors accumulate in registers.
       int vectors = (F + L - 1) / L;
-      const int k = extents(name)[0];
+      const int k = op.extents[0];
       int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
       std::string tail = F % L ? ", GuardWithIf" : "";
       line(dw, "compute_root().reorder(kx, ky, f, c).parallel(c)");
-      line(name + ".flat", "compute_at(" + dw + ", c).reorder_storage(f, j).vectorize(f, " + str(L) + tail + ")");
-      line(name + ".flat.update(0)", "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(L) +
+      line(helper(op, "flat"), "compute_at(" + dw + ", c).reorder_storage(f, j).vectorize(f, " + str(L) + tail + ")");
+      update(helper(op, "flat"), 0, "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(L) +
                                          ", GuardWithIf).reorder(fi, fo, ji, r.x, r.y, r.z, jo).vectorize(fi)" +
                                          (vectors > 1 ? ".unroll(fo)" : "") + ".unroll(ji)");
       return;
@@ -480,8 +488,8 @@ private:
       }
     if (!lanes) {
       line(dw, "compute_root().parallel(f)");
-      line(name + ".flat", "compute_at(" + dw + ", f)");
-      line(name + ".flat.update(0)", "reorder(j, f, r.x, r.y, r.z)");
+      line(helper(op, "flat"), "compute_at(" + dw + ", f)");
+      update(helper(op, "flat"), 0, "reorder(j, f, r.x, r.y, r.z)");
       return;
     }
     // A lane count that is not a power of two (28 = 2 x 14) makes LLVM assemble every vector
@@ -494,14 +502,14 @@ private:
       for (int d = L; d >= 8 && !pow2; d /= 2)
         if (W % d == 0)
           pow2 = d;
-      if (has(name + ".padded") && 2 * lanes > L)
+      if (op.has("padded") && 2 * lanes > L)
         laneVec = str(L) + ", RoundUp";
       else if (pow2)
         lanes = pow2, laneVec = str(pow2);
     }
     // The register tile: filters (a divisor of F) x window offsets, as many as the
     // accumulators allow (AVX2: 2 x 5 of C1's 6 x 25).
-    const std::vector<int> &we = extents(name); // kx, ky, c, f (a table conv's: kx, ky, j)
+    const std::vector<int> &we = op.extents; // kx, ky, c, f (a table conv's: kx, ky, j)
     int J = dw == name ? we[0] * we[1] * we[2] : k_.accumulators;
     int ft = 1, jt = balancedTile(J, std::max(1, k_.accumulators));
     for (int t = 2; t <= F && t <= k_.accumulators; ++t)
@@ -510,15 +518,15 @@ private:
     const int examplesPerTask = 8;
     std::string partial = name + ".partial", lanesF = name + ".lanes";
     line(dw, "compute_root()");
-    line(name + ".flat", "compute_root()");
-    line(name + ".flat.update(0)", "split(r.z, rzo, rzi, " + str(examplesPerTask) + ", GuardWithIf).rfactor(rzo, chunk, " +
+    line(helper(op, "flat"), "compute_root()");
+    update(helper(op, "flat"), 0, "split(r.z, rzo, rzi, " + str(examplesPerTask) + ", GuardWithIf).rfactor(rzo, chunk, " +
                                        partial + ")");
     // rfactor puts `chunk` where the chunks' variable was, inside j and f: moved outermost.
     line(partial, "compute_root().parallel(chunk)");
-    line(partial + ".update(0)", "split(r.x, rxo, rxi, " + str(lanes) + ").rfactor(rxi, lane, " + lanesF +
+    update(partial, 0, "split(r.x, rxo, rxi, " + str(lanes) + ").rfactor(rxi, lane, " + lanesF +
                                      ").reorder(rxi, j, f, chunk).parallel(chunk)");
     line(lanesF, "compute_at(" + partial + ", chunk).reorder_storage(lane, j, f, chunk).vectorize(lane, " + laneVec + ")");
-    line(lanesF + ".update(0)", "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(ft) +
+    update(lanesF, 0, "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(ft) +
                                     ").reorder(lane, ji, fi, rxo, r.y, jo, fo, rzi, chunk).vectorize(lane, " + laneVec +
                                     ").unroll(ji).unroll(fi)");
   }
@@ -526,11 +534,12 @@ private:
   // A conv's input gradient, the transposed conv: per example, R rows at a time, all the
   // input channels and the row's vectors along x accumulate in registers while the sum runs
   // over filters and window offsets; dout, zero-padded, is stored per example (it fits in L1).
-  void convGradInput(const std::string &name) {
-    const std::vector<int> &e = extents(name); // x, y, c, n
+  void convGradInput(const LoweredOp &op) {
+    const std::string &name = op.name;
+    const std::vector<int> &e = op.extents; // x, y, c, n
     int W = e[0], H = e[1], C = e[2];
-    line(name + ".weights", "compute_root()");
-    line(name + ".padded", "compute_at(" + name + ", n)");
+    line(helper(op, "weights"), "compute_root()");
+    line(helper(op, "padded"), "compute_at(" + name + ", n)");
     // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
     // extra lanes' results are discarded.
     int w = W >= (3 * L) / 4 ? L : std::max(1, widthFor(W));
@@ -541,11 +550,11 @@ private:
     std::string xv = w > 1 ? ".vectorize(x, " + str(w) + xTail + ")" : "";
     std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
     line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n)" +
-                   parallelN(exampleWork(name)) + xv);
-    line(name + ".acc", "compute_at(" + name + ", yo)" + xv);
+                   parallelN(exampleWork(op)) + xv);
+    line(helper(op, "acc"), "compute_at(" + name + ", yo)" + xv);
     std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + xTail + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
                               : "reorder(x, c, y, r.x, r.y, r.z, n)";
-    line(name + ".acc.update(0)", inner + (unrollChannels ? ".unroll(c)" : "") + ".unroll(y)");
+    update(helper(op, "acc"), 0, inner + (unrollChannels ? ".unroll(c)" : "") + ".unroll(y)");
   }
 
   const LoweredPipeline &p_;
@@ -553,7 +562,6 @@ private:
   const int L;
   std::vector<std::string> lines_;
   std::set<std::string> done_;
-  std::map<std::string, std::set<std::string>> consumers_;
 };
 
 } // namespace
@@ -567,18 +575,28 @@ std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const Gpu
   // blocks, the rest fused into a third block dimension; reductions run inside the kernels.
   // Double-precision sums, scalars and what reads them stay on the host (OpenCL devices
   // need not have doubles); helpers cheap to recompute are inlined into their kernels.
+  // What each Func is: inlined helpers and flattens, and the ops summed in a helper.
+  std::set<std::string> inlined, summed;
+  for (const LoweredOp &op : p.ops) {
+    if (op.kind == "flatten")
+      inlined.insert(op.name);
+    if (op.has("sum"))
+      summed.insert(op.name);
+    for (const char *role : {"patches", "is_max", "weights", "padded"})
+      if (op.has(role))
+        inlined.insert(op.name + "." + role);
+  }
   std::vector<std::string> out;
   std::set<std::string> seen;
   for (const auto &[name, f] : p.funcs) {
     if (!seen.insert(f.name()).second)
       continue;
-    if (endsWith(name, ".patches") || endsWith(name, ".is_max") || endsWith(name, ".weights") ||
-        endsWith(name, ".padded") || endsWith(name, ".flatten")) {
+    if (inlined.count(name)) {
       out.push_back(name + ": compute_inline()");
       continue;
     }
     std::vector<Halide::Var> args = f.args();
-    bool host = args.empty() || f.output_types()[0] == Halide::Float(64) || p.funcs.count(name + ".sum");
+    bool host = args.empty() || f.output_types()[0] == Halide::Float(64) || summed.count(name);
     if (host) {
       out.push_back(name + ": compute_root()");
       continue;

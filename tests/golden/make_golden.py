@@ -11,8 +11,8 @@ it also records how far PyTorch's own float32 computation lands from the double 
 
     /usr/bin/python3 tests/golden/make_golden.py [OUTPUT_DIR]     # default: tests/golden
 
-Each model is written out by hand here, from its description in models/, the way a PyTorch
-user would write it. File format (<model>.golden): the line "LENETC-GOLDEN 1", then per
+Each model is written out by hand here, from its description in models/ (or tests/golden/
+for models that exist only to be tested), the way a PyTorch user would write it. File format (<model>.golden): the line "LENETC-GOLDEN 1", then per
 array a line "<name> <count>" followed by <count> little-endian float32 values.
 """
 import math, os, struct, sys
@@ -130,11 +130,28 @@ def lenet5_classic_params():
     return names, [param(i, s, r) for i, (s, r) in enumerate(specs)]
 
 
+def activations(params, x):
+    """tests/golden/activations.nn: lenet5.nn's shapes with leaky ReLU, GELU and ELU."""
+    c1w, c1b, c3w, c3b, f5w, f5b, f6w, f6b, lw, lb = params
+    h = F.max_pool2d(F.leaky_relu(F.conv2d(x, c1w, c1b, padding=2), 0.1), 2, 2)
+    h = F.avg_pool2d(F.gelu(F.conv2d(h, c3w, c3b), approximate="tanh"), 2, 2)
+    h = F.elu(F.linear(h.flatten(1), f5w, f5b), 1.0)
+    h = F.gelu(F.linear(h, f6w, f6b), approximate="tanh")
+    return F.linear(h, lw, lb)
+
+
+def activations_params():
+    _, params = lenet5_params()
+    names = ["c1.w", "c1.b", "s4.conv.w", "s4.conv.b", "f5.w", "f5.b", "f6.w", "f6.b", "logits.w", "logits.b"]
+    return names, params
+
+
 MODELS = {
     "lenet5": (lenet5, lenet5_params, (1, 28, 28)),
     "lenet5_classic": (lenet5_classic, lenet5_classic_params, (1, 32, 32)),
     "lenet5_modern": (lenet5_modern, lenet5_params, (1, 28, 28)),
     "lenet1": (lenet1, lenet1_params, (1, 28, 28)),
+    "activations": (activations, activations_params, (1, 28, 28)),
 }
 
 

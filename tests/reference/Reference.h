@@ -164,6 +164,19 @@ template <typename T> Tensor<T> relu(const Tensor<T> &in) {
 template <typename T> Tensor<T> scaledTanh(const Tensor<T> &in, double a, double s) {
   return map(in, [=](T v) { return T(a) * std::tanh(T(s) * v); });
 }
+template <typename T> Tensor<T> leakyRelu(const Tensor<T> &in, double alpha) {
+  return map(in, [=](T v) { return v > 0 ? v : T(alpha) * v; });
+}
+template <typename T> Tensor<T> elu(const Tensor<T> &in, double alpha) {
+  return map(in, [=](T v) { return v > 0 ? v : T(alpha) * (std::exp(v) - T(1)); });
+}
+// PyTorch's gelu(approximate='tanh').
+template <typename T> Tensor<T> gelu(const Tensor<T> &in) {
+  return map(in, [](T v) {
+    const T k = std::sqrt(T(2) / T(3.14159265358979323846));
+    return T(0.5) * v * (T(1) + std::tanh(k * (v + T(0.044715) * v * v * v)));
+  });
+}
 
 template <typename T> Tensor<T> softmax(const Tensor<T> &logits) {
   Tensor<T> p = logits;

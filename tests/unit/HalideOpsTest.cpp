@@ -7,11 +7,15 @@
 //   3. gradients: Halide's own propagate_adjoints on the forward Funcs; same tolerance.
 // Shapes cover padding, strides, odd sizes (floored pooling), overlapping windows and
 // connection tables.
+#include "dialect/Dialect.h"
+#include "dialect/MLIRGen.h"
 #include "halide/Ops.h"
 
 #include "../reference/Reference.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 using namespace Halide;
 using ref::Tensor;
@@ -349,32 +353,69 @@ TEST(HalideOps, ActivationsForwardAndGradients) {
 
   struct Act {
     const char *name;
+    hl::ActivationParams params;
     std::function<Tensor<double>(const Tensor<double> &)> reference;
-    std::function<Func(Func)> forward;
-    std::function<Func(Func, Func)> grad; // (dout, out)
   };
   std::vector<Act> acts = {
-      {"sigmoid", [](const Tensor<double> &v) { return ref::sigmoid(v); },
-       [](Func f) { return hl::sigmoid("a", f, 4); },
-       [](Func d, Func o) { return hl::sigmoidGrad("g", d, o, 4); }},
-      {"tanh", [](const Tensor<double> &v) { return ref::tanh(v); },
-       [](Func f) { return hl::tanh("a", f, 4); }, [](Func d, Func o) { return hl::tanhGrad("g", d, o, 4); }},
-      {"relu", [](const Tensor<double> &v) { return ref::relu(v); },
-       [](Func f) { return hl::relu("a", f, 4); }, [](Func d, Func o) { return hl::reluGrad("g", d, o, 4); }},
-      {"scaled_tanh", [&](const Tensor<double> &v) { return ref::scaledTanh(v, A, S); },
-       [&](Func f) { return hl::scaledTanh("a", f, 4, A, S); },
-       [&](Func d, Func o) { return hl::scaledTanhGrad("g", d, o, 4, A, S); }},
+      {"sigmoid", {}, [](const Tensor<double> &v) { return ref::sigmoid(v); }},
+      {"tanh", {}, [](const Tensor<double> &v) { return ref::tanh(v); }},
+      {"relu", {}, [](const Tensor<double> &v) { return ref::relu(v); }},
+      {"scaled_tanh", {{"amplitude", A}, {"slope", S}}, [&](const Tensor<double> &v) { return ref::scaledTanh(v, A, S); }},
+      {"leaky_relu", {{"alpha", 0.01}}, [](const Tensor<double> &v) { return ref::leakyRelu(v, 0.01); }},
+      {"leaky_relu", {{"alpha", 0.3}}, [](const Tensor<double> &v) { return ref::leakyRelu(v, 0.3); }},
+      {"elu", {{"alpha", 1.0}}, [](const Tensor<double> &v) { return ref::elu(v, 1.0); }},
+      {"elu", {{"alpha", 0.5}}, [](const Tensor<double> &v) { return ref::elu(v, 0.5); }},
+      {"gelu", {}, [](const Tensor<double> &v) { return ref::gelu(v); }},
   };
+  std::set<std::string> tested;
   for (const auto &a : acts) {
+    SCOPED_TRACE(a.name);
+    hl::ActivationFormula formula;
+    ASSERT_TRUE(hl::findActivation(a.name, a.params, formula));
+    tested.insert(a.name);
     Tensor<double> want = a.reference(in);
-    Func out = a.forward(fin);
+    Func out = hl::activation("a", fin, 4, formula);
     expectClose(realize(out, in.shape), want, kForwardTol, a.name);
-    Tensor<double> g = realize(a.grad(fdout, out), in.shape);
+    Tensor<double> g = realize(hl::activationGrad("g", fdout, fin, out, 4, formula), in.shape);
     expectClose(g, ref::finiteDifference(in, dout, a.reference), kGradTol,
                 std::string(a.name) + " grad vs fd");
-    expectClose(g, adjoints(a.forward(fin), dout, {fin}, {in.shape})[0], kGradTol,
+    expectClose(g, adjoints(hl::activation("a", fin, 4, formula), dout, {fin}, {in.shape})[0], kGradTol,
                 std::string(a.name) + " grad vs propagate_adjoints");
   }
+  // Every activation the table knows is tested here.
+  for (const auto &name : hl::activationNames())
+    EXPECT_TRUE(tested.count(name)) << name << " has no test";
+}
+
+// Every op with the Activation trait has a formula (with every attribute it declares) and
+// a signature in the model language: the three places an activation is written.
+TEST(HalideOps, EveryActivationOpHasAFormulaAndASignature) {
+  mlir::MLIRContext ctx;
+  ctx.getOrLoadDialect<lenet::LenetDialect>();
+  std::set<std::string> language;
+  for (const auto &op : lenetc::languageOps())
+    language.insert(op.name);
+  int activations = 0;
+  for (mlir::RegisteredOperationName op : ctx.getRegisteredOperations()) {
+    if (!op.hasTrait<lenet::Activation>())
+      continue;
+    ++activations;
+    std::string mnemonic = op.getStringRef().drop_front(std::string("lenet.").size()).str();
+    hl::ActivationParams params;
+    for (mlir::StringAttr attr : op.getAttributeNames())
+      if (attr.getValue() != "name")
+        params[attr.getValue().str()] = 0.5;
+    hl::ActivationFormula formula;
+    EXPECT_TRUE(hl::findActivation(mnemonic, params, formula)) << mnemonic;
+    EXPECT_TRUE(language.count(mnemonic)) << mnemonic << " is not in the model language";
+  }
+  EXPECT_EQ(activations, static_cast<int>(hl::activationNames().size()));
+}
+
+TEST(HalideOps, ActivationsNeedTheirParameters) {
+  hl::ActivationFormula formula;
+  EXPECT_FALSE(hl::findActivation("leaky_relu", {}, formula));
+  EXPECT_FALSE(hl::findActivation("swish", {}, formula));
 }
 
 // --- loss, softmax, correct count --------------------------------------------------------

@@ -26,9 +26,17 @@ TEST(SemanticErrors, DuplicateName) {
 TEST(SemanticErrors, UnknownOp) {
   EXPECT_EQ(firstError(wrapModel("  c1 = convolution(x)\n")),
             "4:8: unknown op 'convolution' (ops: conv, avgpool, maxpool, subsample, dense, flatten, "
-            "sigmoid, tanh, relu, scaled_tanh, softmax_cross_entropy)");
+            "sigmoid, tanh, relu, leaky_relu, elu, gelu, scaled_tanh, softmax_cross_entropy)");
   EXPECT_EQ(firstError(wrapModel("  c1 = x |> sigmod\n")),
             "4:13: unknown op 'sigmod'; did you mean 'sigmoid'?");
+}
+
+TEST(SemanticErrors, ActivationParameters) {
+  EXPECT_EQ(firstError(wrapModel("  c1 = x |> leaky_relu(alpha=-0.5)\n")),
+            "4:30: 'alpha' must not be negative, got -0.5");
+  EXPECT_EQ(firstError(wrapModel("  c1 = x |> elu(alpha=true)\n")), "4:23: 'alpha' must be a number, got true");
+  EXPECT_EQ(firstError(wrapModel("  c1 = x |> gelu(approximate=1)\n")),
+            "4:18: unknown argument 'approximate' to 'gelu' (it takes input)");
 }
 
 TEST(SemanticErrors, UnknownArgument) {
