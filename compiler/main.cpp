@@ -183,16 +183,15 @@ int runEmit(const std::vector<std::string> &args) {
     if (!lowerModule(c.module(), target, schedules, pipelines))
       return 1;
     bool gpu = target.has_gpu_feature();
-    std::map<std::string, std::vector<std::string>> sections;
+    std::map<std::string, std::vector<StageSchedule>> sections;
+    std::map<std::string, std::vector<std::string>> notes;
     for (const auto &p : pipelines) {
       if ((p.name.size() > 4 && p.name.compare(p.name.size() - 4, 4, "_gpu") == 0) != gpu)
         continue;
-      std::vector<std::string> lines =
-          gpu ? generateGpuSchedule(p, GpuKnobs{}) : generateCpuSchedule(p, defaultCpuKnobs(p.target));
-      lines.push_back("# The Funcs of this pipeline, with their variables:");
-      for (const auto &l : scheduleSkeleton(p))
-        lines.push_back(l);
-      sections[pipelineKey(p.name)] = lines;
+      std::string key = pipelineKey(p.name);
+      sections[key] = gpu ? generateGpuSchedule(p, GpuKnobs{}) : generateCpuSchedule(p, defaultCpuKnobs(p.target));
+      notes[key] = scheduleSkeleton(p);
+      notes[key].insert(notes[key].begin(), "# The Funcs of this pipeline, with their variables:");
     }
     std::map<std::string, std::string> header = {
         {"model", modelNameOf(c.module())},
@@ -202,7 +201,8 @@ int runEmit(const std::vector<std::string> &args) {
         {"date", todayUtc()},
         {"measured", "(not measured)"}};
     std::cout << formatSchedule(header, sections,
-                                "The default schedule lenetc's generator writes for this target (docs/schedules.md).");
+                                "The default schedule lenetc's generator writes for this target (docs/schedules.md).",
+                                notes);
   } else if (emit == "halide") {
     std::vector<LoweredPipeline> pipelines;
     if (!lowerModule(c.module(), target, schedules, pipelines))

@@ -1,4 +1,5 @@
 #include "dialect/Dialect.h"
+#include "dialect/Shapes.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -43,6 +44,15 @@ std::string formatShape(llvm::ArrayRef<int64_t> shape) {
     s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
   }
   return s + "]";
+}
+
+int64_t tableConnections(ArrayAttr table) {
+  int64_t n = 0;
+  if (table)
+    for (Attribute row : table)
+      if (auto maps = row.dyn_cast<ArrayAttr>())
+        n += maps.size();
+  return n;
 }
 
 llvm::StringRef opName(Operation *op) {
@@ -145,11 +155,12 @@ LogicalResult positive(Checker &c, int64_t value, StringRef attr) {
 // side); fails when the window does not fit.
 LogicalResult windowExtent(Checker &c, StringRef windowName, int64_t extent, int64_t pad, int64_t window,
                            int64_t stride, int64_t &out) {
-  int64_t padded = extent + 2 * pad;
-  if (window > padded)
+  out = lenetc::slidingExtent(extent, pad, window, stride);
+  if (out < 0) {
+    int64_t padded = extent + 2 * pad;
     return c.error() << "the " << windowName << " (" << window << "x" << window << ") is larger than its "
                      << (pad ? "padded " : "") << "input (" << padded << "x" << padded << ")";
-  out = (padded - window) / stride + 1;
+  }
   return success();
 }
 
@@ -191,7 +202,6 @@ LogicalResult checkConv(ConvOp op, bool infer) {
     return failure();
 
   // The connection table: one row per output map, listing the input maps it reads.
-  int64_t connections = 0;
   if (auto table = op.tableAttr()) {
     if (static_cast<int64_t>(table.size()) != filters)
       return c.error() << "the connection table has " << table.size() << " rows, but filters = " << filters
@@ -214,9 +224,9 @@ LogicalResult checkConv(ConvOp op, bool infer) {
           return c.error() << "row " << f << " of the connection table names input map " << m << " twice";
         seen.push_back(m);
       }
-      connections += maps.size();
     }
   }
+  int64_t connections = tableConnections(op.tableAttr());
   if (!known)
     return success();
 
@@ -364,20 +374,14 @@ LogicalResult expectShape(Operation *op, Value v, llvm::ArrayRef<int64_t> expect
   return success();
 }
 
-// Forward window arithmetic shared by the gradient verifiers: the output extent of a
-// window sliding over `extent`, or -1 when it does not fit.
-int64_t slide(int64_t extent, int64_t pad, int64_t window, int64_t stride) {
-  int64_t padded = extent + 2 * pad;
-  return window > padded || stride <= 0 ? -1 : (padded - window) / stride + 1;
-}
-
 // `image` ([N, C, H, W]) under a window gives `out`'s spatial extents.
 LogicalResult expectWindowed(Operation *op, llvm::ArrayRef<int64_t> image, llvm::ArrayRef<int64_t> out,
                              int64_t pad, int64_t window, int64_t stride) {
   if (image.size() != 4 || out.size() != 4)
     return op->emitOpError() << "expects 4-d tensors, got " << formatShape(image) << " and "
                              << formatShape(out);
-  if (slide(image[2], pad, window, stride) != out[2] || slide(image[3], pad, window, stride) != out[3])
+  if (lenetc::slidingExtent(image[2], pad, window, stride) != out[2] ||
+      lenetc::slidingExtent(image[3], pad, window, stride) != out[3])
     return op->emitOpError() << "a window of " << window << " (stride " << stride << ", pad " << pad
                              << ") over " << formatShape(image) << " does not give " << formatShape(out);
   return success();

@@ -82,6 +82,8 @@ llvm::Optional<llvm::SmallVector<int64_t, 4>> exampleShape(mlir::Type type);
 mlir::RankedTensorType batchedType(mlir::MLIRContext *ctx, llvm::ArrayRef<int64_t> shape);
 // "[6, 28, 28]"
 std::string formatShape(llvm::ArrayRef<int64_t> shape);
+// The connections of a conv's table (its rows' lengths added up); 0 without a table.
+int64_t tableConnections(mlir::ArrayAttr table);
 // The `name` attribute every lenet op has ("" for others).
 llvm::StringRef opName(mlir::Operation *op);
 

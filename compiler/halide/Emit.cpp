@@ -100,13 +100,13 @@ bool applyDefaultSchedule(LoweredPipeline &p, const H::Target &target, bool gpu,
       {"model", "(any)"}, {"target", scheduleTargetClass(target, gpu)}, {"machine", "(generated)"},
       {"date", "(generated)"}, {"measured", "(not measured)"}};
   std::string key = pipelineKey(p.name);
-  std::vector<std::string> lines =
+  std::vector<StageSchedule> stages =
       gpu ? generateGpuSchedule(p, GpuKnobs{}) : generateCpuSchedule(p, defaultCpuKnobs(target));
-  std::string text = formatSchedule(header, {{key, lines}});
-  if (applyScheduleText("<default schedule of " + p.name + ">", text, key, p, messages))
+  if (applyStages("<default schedule of " + p.name + ">", stages, p, messages))
     return true;
   if (messages)
-    *messages << "lenetc: internal error: the default schedule of " << p.name << " does not apply:\n" << text;
+    *messages << "lenetc: internal error: the default schedule of " << p.name << " does not apply:\n"
+              << formatSchedule(header, {{key, stages}});
   return false;
 }
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "Halide.h"
+#include "dialect/Shapes.h"
 #include "halide/Activations.h"
 
 #include <string>
@@ -26,8 +27,8 @@ std::string halideName(const std::string &modelName);
 struct Window {
   int channels = 1, height = 1, width = 1; // of the input
   int size = 1, stride = 1, pad = 0;       // the kernel or pooling window
-  int outHeight() const { return (height + 2 * pad - size) / stride + 1; }
-  int outWidth() const { return (width + 2 * pad - size) / stride + 1; }
+  int outHeight() const { return static_cast<int>(slidingExtent(height, pad, size, stride)); }
+  int outWidth() const { return static_cast<int>(slidingExtent(width, pad, size, stride)); }
 };
 
 struct ConvSpec {

@@ -11,6 +11,25 @@ namespace H = Halide;
 
 namespace lenetc {
 
+const std::vector<std::string> &scheduleDirectives() {
+  static const std::vector<std::string> names = {
+      "compute_root", "compute_inline", "compute_at", "store_root", "store_at", "split", "fuse", "tile",
+      "reorder", "reorder_storage", "vectorize", "unroll", "parallel", "serial", "bound", "rfactor",
+      "gpu_blocks", "gpu_threads", "gpu_tile", "gpu_single_thread", "store_in", "atomic"};
+  return names;
+}
+
+namespace {
+// "unknown directive 'x' (did you mean 'y'?)", or "" for a directive of the table.
+std::string unknownDirective(const std::string &name) {
+  const auto &known = scheduleDirectives();
+  if (std::find(known.begin(), known.end(), name) != known.end())
+    return "";
+  std::string hint = closestMatch(name, known);
+  return "unknown directive '" + name + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)");
+}
+} // namespace
+
 const std::vector<std::string> &scheduleHeaderKeys() {
   static const std::vector<std::string> keys = {"model", "target", "machine", "date", "measured"};
   return keys;
@@ -125,6 +144,10 @@ bool parseStageLine(LineScanner &sc, DiagnosticEngine &diag, StageSchedule &out)
     call.name = sc.word();
     if (call.name.empty() || call.name.find('.') != std::string::npos) {
       diag.error(call.loc, "expected a directive (split, vectorize, compute_at, ...)");
+      return false;
+    }
+    if (std::string unknown = unknownDirective(call.name); !unknown.empty()) {
+      diag.error(call.loc, unknown);
       return false;
     }
     if (!sc.accept('(')) {
@@ -630,12 +653,7 @@ private:
         return false;
       st.atomic();
     } else {
-      static const std::vector<std::string> known = {
-          "compute_root", "compute_inline", "compute_at", "store_root", "store_at", "split", "fuse", "tile",
-          "reorder", "reorder_storage", "vectorize", "unroll", "parallel", "serial", "bound", "rfactor",
-          "gpu_blocks", "gpu_threads", "gpu_tile", "gpu_single_thread", "store_in", "atomic"};
-      std::string hint = closestMatch(n, known);
-      diag_.error(c.loc, "unknown directive '" + n + "'" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+      diag_.error(c.loc, unknownDirective(n)); // a generated stage (the parser checks files)
       return false;
     }
     return true;
@@ -665,9 +683,21 @@ bool applySchedule(const ScheduleFile &s, const std::string &key, LoweredPipelin
   return Applier(p, diag).apply(it->second);
 }
 
+std::string formatStage(const StageSchedule &s) {
+  std::string line = s.func + (s.update >= 0 ? ".update(" + std::to_string(s.update) + ")" : "") + ": ";
+  for (size_t i = 0; i < s.calls.size(); ++i) {
+    line += (i ? "." : "") + s.calls[i].name + "(";
+    for (size_t a = 0; a < s.calls[i].args.size(); ++a)
+      line += (a ? ", " : "") + s.calls[i].args[a].text;
+    line += ")";
+  }
+  return line;
+}
+
 std::string formatSchedule(const std::map<std::string, std::string> &header,
-                           const std::map<std::string, std::vector<std::string>> &sections,
-                           const std::string &comment) {
+                           const std::map<std::string, std::vector<StageSchedule>> &sections,
+                           const std::string &comment,
+                           const std::map<std::string, std::vector<std::string>> &notes) {
   std::ostringstream os;
   if (!comment.empty()) {
     std::istringstream lines(comment);
@@ -677,12 +707,39 @@ std::string formatSchedule(const std::map<std::string, std::string> &header,
   for (const auto &key : scheduleHeaderKeys())
     if (header.count(key))
       os << key << " = " << header.at(key) << "\n";
-  for (const auto &[key, lines] : sections) {
+  for (const auto &[key, stages] : sections) {
     os << "\n[" << key << "]\n";
-    for (const auto &l : lines)
-      os << l << "\n";
+    for (const auto &stage : stages)
+      os << formatStage(stage) << "\n";
+    if (auto it = notes.find(key); it != notes.end())
+      for (const auto &line : it->second)
+        os << line << "\n";
   }
   return os.str();
+}
+
+bool applyStages(const std::string &what, std::vector<StageSchedule> stages, LoweredPipeline &p,
+                 std::ostream *messages) {
+  // The stages' text, one line each, and each stage and directive located in it: an error
+  // (Halide rejecting a directive) is shown at its line, as a schedule file's would be.
+  std::string text;
+  for (size_t i = 0; i < stages.size(); ++i) {
+    StageSchedule &s = stages[i];
+    int line = static_cast<int>(i) + 1;
+    s.loc = {line, 1};
+    std::string formatted = formatStage(s);
+    size_t at = formatted.find(": ") + 2;
+    for (ScheduleCall &c : s.calls) {
+      c.loc = {line, static_cast<int>(at) + 1};
+      for (ScheduleArg &a : c.args)
+        a.loc = c.loc;
+      at += formatStage(StageSchedule{"", -1, {}, {c}}).size() - 2 + 1; // "name(args)" and its '.'
+    }
+    text += formatted + "\n";
+  }
+  SourceFile file(what, text);
+  DiagnosticEngine diag(file, messages);
+  return Applier(p, diag).apply(stages);
 }
 
 bool applyScheduleText(const std::string &path, const std::string &text, const std::string &key,

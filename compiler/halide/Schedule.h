@@ -73,13 +73,27 @@ bool checkScheduleHeader(const ScheduleFile &s, const std::string &model, const 
 // directives and directives Halide rejects are errors at their line and column.
 bool applySchedule(const ScheduleFile &s, const std::string &key, LoweredPipeline &p, DiagnosticEngine &diag);
 
-// A schedule file's text: the header, then each pipeline's section with its lines.
+// The directives a stage may use (Halide's names): the parser, the applier and the
+// generators know these and no others.
+const std::vector<std::string> &scheduleDirectives();
+
+// One stage as its line in a schedule file: `c1.update(0): split(x, xo, xi, 8).vectorize(xi)`.
+std::string formatStage(const StageSchedule &stage);
+
+// A schedule file's text: the comment, the header, then each pipeline's section with its
+// stages and, after them, that section's `notes` (comment lines, as they are).
 std::string formatSchedule(const std::map<std::string, std::string> &header,
-                           const std::map<std::string, std::vector<std::string>> &sections,
-                           const std::string &comment = "");
+                           const std::map<std::string, std::vector<StageSchedule>> &sections,
+                           const std::string &comment = "",
+                           const std::map<std::string, std::vector<std::string>> &notes = {});
+
+// Applies stages made in memory (the generators') to `p`, as applySchedule applies a file's
+// section; errors go to `messages`, located in the stages' text as formatStage prints them.
+bool applyStages(const std::string &what, std::vector<StageSchedule> stages, LoweredPipeline &p,
+                 std::ostream *messages);
 
 // Parses `text` (named `path` in messages) and applies its section `key` to `p`; errors go
-// to `messages`. For generated schedules.
+// to `messages`.
 bool applyScheduleText(const std::string &path, const std::string &text, const std::string &key,
                        LoweredPipeline &p, std::ostream *messages);
 

@@ -34,12 +34,8 @@ static std::string describeOp(Operation *op) {
       os << "/" << conv.strideAttr().getInt();
     if (conv.padAttr().getInt())
       os << " pad " << conv.padAttr().getInt();
-    if (auto table = conv.tableAttr()) {
-      int64_t connections = 0;
-      for (Attribute row : table)
-        connections += row.cast<ArrayAttr>().size();
-      os << " table(" << connections << ")";
-    }
+    if (auto table = conv.tableAttr())
+      os << " table(" << lenet::tableConnections(table) << ")";
   } else if (auto pool = dyn_cast<lenet::AvgPoolOp>(op)) {
     os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/"
        << pool.strideAttr().getInt();

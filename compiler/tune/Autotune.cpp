@@ -253,8 +253,7 @@ private:
   }
 
   bool applyKnobs(LoweredPipeline &p, const CpuKnobs &k, const std::string &key) {
-    std::string text = formatSchedule(header(), {{key, generateCpuSchedule(p, k)}});
-    return applyScheduleText("<candidate>", text, key, p, nullptr);
+    return applyStages("<candidate>", generateCpuSchedule(p, k), p, nullptr);
   }
 
   std::map<std::string, std::string> header(const std::string &measuredText = "(searching)") const {
@@ -410,7 +409,7 @@ private:
     };
     add("naive (every Func at root)", [&](const std::string &key, std::string &error) {
       return measure(key, [&](LoweredPipeline &p) {
-        return applyScheduleText("<naive>", formatSchedule(header(), {{key, {}}}), key, p, nullptr);
+        return applyStages("<naive>", {}, p, nullptr);
       }, error);
     });
     for (const char *a : {"Mullapudi2016", "Adams2019", "Li2018"})

@@ -49,7 +49,37 @@ CpuKnobs defaultCpuKnobs(const Halide::Target &target) {
 
 namespace {
 
-std::string str(int v) { return std::to_string(v); }
+// The generator writes schedules as structures (StageSchedule, as the parser makes them):
+// directives are built from names and numbers, never from text to be parsed back.
+// An argument: a name or a number; an empty name is left out (an optional tail strategy).
+struct Arg {
+  std::string text;
+  bool isNumber = false;
+  Arg(const char *t) : text(t ? t : "") {}
+  Arg(std::string t) : text(std::move(t)) {}
+  Arg(int v) : text(std::to_string(v)), isNumber(true) {}
+  Arg(long v) : text(std::to_string(v)), isNumber(true) {}
+};
+
+// A chain of directives, as one line of a schedule file has them.
+using Calls = std::vector<ScheduleCall>;
+
+Calls call(const std::string &name, std::initializer_list<Arg> args = {}) {
+  ScheduleCall c;
+  c.name = name;
+  for (const Arg &a : args)
+    if (!a.text.empty())
+      c.args.push_back(ScheduleArg{a.text, Loc{}, a.isNumber});
+  return {c};
+}
+
+Calls operator+(Calls a, const Calls &b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+const Calls kNone; // an absent directive, in a conditional
+
 
 // One schedule, written stage by stage, from the pipeline's op records: an op's producer,
 // activation or forward op is found through the records' links, never through its name.
@@ -57,7 +87,7 @@ class CpuWriter {
 public:
   CpuWriter(const LoweredPipeline &p, const CpuKnobs &k) : p_(p), k_(k), L(k.lanes) {}
 
-  std::vector<std::string> run() {
+  std::vector<StageSchedule> run() {
     // Ops first, in the order of their names (as schedule files list them): each may
     // schedule its helpers and its activation.
     std::vector<int> order(p_.ops.size());
@@ -71,8 +101,8 @@ public:
     // over the batch when they have one.
     for (const auto &[name, f] : p_.funcs)
       if (!done_.count(name) && !f.args().empty() && f.args().back().name() == "n" && f.num_update_definitions() == 0)
-        line(name, "compute_root()" + parallelN(1)); // small: per-example sums, softmax parts
-    return lines_;
+        line(name, call("compute_root") + parallelN(1)); // small: per-example sums, softmax parts
+    return stages_;
   }
 
 private:
@@ -88,12 +118,14 @@ private:
   bool trains() const {
     return std::any_of(p_.ops.begin(), p_.ops.end(), [](const LoweredOp &op) { return op.kind == "dense_grad_weight"; });
   }
-  void line(const std::string &func, const std::string &directives) {
-    lines_.push_back(func + ": " + directives);
-    done_.insert(func);
-  }
-  void update(const std::string &func, int k, const std::string &directives) {
-    lines_.push_back(func + ".update(" + str(k) + "): " + directives);
+  void line(const std::string &func, Calls calls) { add(func, -1, std::move(calls)); }
+  void update(const std::string &func, int k, Calls calls) { add(func, k, std::move(calls)); }
+  void add(const std::string &func, int update, Calls calls) {
+    StageSchedule s;
+    s.func = func;
+    s.update = update;
+    s.calls = std::move(calls);
+    stages_.push_back(std::move(s));
     done_.insert(func);
   }
   // The tile size, at most `most`, that splits `extent` into the fewest and most even tiles:
@@ -111,12 +143,12 @@ private:
   // of `work` per example. Handing a task to a thread costs about a microsecond: per-example
   // tasks of the logits' 840 multiply-adds made that stage cost as much as C3's
   // convolution (batch 256, 2 threads; the JIT timings did not show it).
-  std::string parallelN(long work) const {
+  Calls parallelN(long work) const {
     if (oneExample())
-      return "";
+      return kNone;
     const long taskWork = 1 << 16, most = 32;
     long k = std::max<long>(k_.batchTask, std::min(most, (taskWork + work - 1) / std::max(1L, work)));
-    return ".parallel(n" + (k > 1 ? ", " + std::to_string(k) + ", GuardWithIf" : std::string()) + ")";
+    return k > 1 ? call("parallel", {"n", k, "GuardWithIf"}) : call("parallel", {"n"});
   }
   // Values one example has in an op's result (its extents but the batch).
   static long exampleSize(const LoweredOp &op) {
@@ -148,11 +180,11 @@ private:
       w /= 2;
     return w <= extent ? w : 0;
   }
-  std::string vec(const std::string &v, int extent, const char *tail = "ShiftInwards") const {
+  Calls vec(const std::string &v, int extent, const char *tail = "ShiftInwards") const {
     int w = widthFor(extent);
     if (!w)
-      return "";
-    return ".vectorize(" + v + ", " + str(w) + (w == extent || extent % w == 0 ? "" : ", " + std::string(tail)) + ")";
+      return kNone;
+    return call("vectorize", {v, w, w == extent || extent % w == 0 ? "" : tail});
   }
   // The activation an op's result goes through and nothing else reads: the op is computed
   // inside it (`c1 = conv(...) |> relu`, however the model writes or names it). None when
@@ -188,20 +220,20 @@ private:
     // reads it along i, which, inline, would gather from the (x, y, c) layout (so does a
     // one-example product, `denseOneExample`).
     if (kind == "flatten" && (trains() || oneExample()))
-      return line(name, "compute_root()" + parallelN(exampleSize(op)) + vec("i", op.extents[0], "GuardWithIf"));
+      return line(name, call("compute_root") + parallelN(exampleSize(op)) + vec("i", op.extents[0], "GuardWithIf"));
     if (kind == "flatten" || kind == "flatten_grad")
-      return line(name, "compute_inline()");
+      return line(name, call("compute_inline"));
     if (kind == "avgpool" || kind == "subsample")
       return pool(op);
     if (kind == "maxpool_grad") {
-      line(helper(op, "is_max"), "compute_inline()");
-      line(helper(op, "argmax"), "compute_root()" + parallelN(exampleSize(op)));
+      line(helper(op, "is_max"), call("compute_inline"));
+      line(helper(op, "argmax"), call("compute_root") + parallelN(exampleSize(op)));
     }
     // A pooling gradient read only by its activation's gradient is computed inside it: one
     // pass over the largest maps of the backward pass instead of two.
     if ((kind == "avgpool_grad" || kind == "maxpool_grad" || kind == "subsample_grad_input") &&
         onlyActivationGradsRead(op))
-      return line(name, "compute_inline()");
+      return line(name, call("compute_inline"));
     if (kind == "maxpool_grad")
       return elementwise(op);
     const std::vector<int> &e = op.extents;
@@ -210,7 +242,7 @@ private:
       return elementwise(op);
     if (kind == "bias_grad" && op.has("sum"))
       return biasGrad(op);
-    line(name, "compute_root()"); // scalars, sums
+    line(name, call("compute_root")); // scalars, sums
   }
 
   // Per-example maps: parallel over the batch, vectorized along the innermost dimension;
@@ -222,11 +254,11 @@ private:
     // An activation's gradient is laid out as the activation is.
     const LoweredOp *like = op.activationGrad ? operand(op, 1) : &op;
     if (e.size() == 4 && like && storedFiltersInner(*like)) {
-      line(name, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(exampleSize(op)) +
-                     vec("c", e[2], "GuardWithIf"));
+      line(name, call("compute_root") + call("reorder_storage", {"c", "x", "y", "n"}) +
+                     call("reorder", {"c", "x", "y", "n"}) + parallelN(exampleSize(op)) + vec("c", e[2], "GuardWithIf"));
       return;
     }
-    line(name, "compute_root()" + parallelN(exampleSize(op)) +
+    line(name, call("compute_root") + parallelN(exampleSize(op)) +
                    vec(inner, e[0], e.size() == 4 ? "ShiftInwards" : "GuardWithIf"));
   }
 
@@ -239,13 +271,14 @@ private:
     std::string window = helper(op, "window_sum");
     const LoweredOp *in = operand(op, 0);
     if (!in || !storedFiltersInner(*in)) {
-      line(window, "compute_at(" + name + ", x)" + vec("x", e[0]));
-      update(window, 0, "reorder(x, win.x, win.y)" + vec("x", e[0], "GuardWithIf"));
+      line(window, call("compute_at", {name, "x"}) + vec("x", e[0]));
+      update(window, 0, call("reorder", {"x", "win.x", "win.y"}) + vec("x", e[0], "GuardWithIf"));
       return elementwise(op);
     }
-    line(window, "compute_at(" + name + ", x)" + vec("c", e[2], "GuardWithIf"));
-    update(window, 0, "reorder(c, win.x, win.y)" + vec("c", e[2], "GuardWithIf"));
-    line(name, "compute_root().reorder(c, x, y, n)" + parallelN(exampleSize(op)) + vec("c", e[2], "GuardWithIf"));
+    line(window, call("compute_at", {name, "x"}) + vec("c", e[2], "GuardWithIf"));
+    update(window, 0, call("reorder", {"c", "win.x", "win.y"}) + vec("c", e[2], "GuardWithIf"));
+    line(name, call("compute_root") + call("reorder", {"c", "x", "y", "n"}) + parallelN(exampleSize(op)) +
+                   vec("c", e[2], "GuardWithIf"));
   }
 
   // Forward convolution, computed a row of its activation at a time into accumulators that
@@ -258,32 +291,36 @@ private:
     std::string act = activation ? activation->name : "";
     long work = exampleWork(op);
     if (op.has("weights"))
-      line(helper(op, "weights"), filtersInner(op) ? "compute_root().reorder_storage(co, kx, ky, ci)" : "compute_root()");
+      line(helper(op, "weights"),
+           call("compute_root") + (filtersInner(op) ? call("reorder_storage", {"co", "kx", "ky", "ci"}) : kNone));
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN(work) + vec("x", W));
-      update(name, 0, "reorder(x, r.x, r.y, r.z, y, c, n)" + parallelN(work) + vec("x", W, "GuardWithIf"));
+      line(name, call("compute_root") + parallelN(work) + vec("x", W));
+      update(name, 0,
+             call("reorder", {"x", "r.x", "r.y", "r.z", "y", "c", "n"}) + parallelN(work) + vec("x", W, "GuardWithIf"));
       if (op.has("padded"))
-        line(helper(op, "padded"), "compute_root()" + parallelN(work));
+        line(helper(op, "padded"), call("compute_root") + parallelN(work));
       return;
     }
     if (op.has("padded"))
-      line(helper(op, "padded"), "compute_at(" + act + ", n)");
+      line(helper(op, "padded"), call("compute_at", {act, "n"}));
     if (filtersInner(op)) {
       int vectors = (F + L - 1) / L;
       int xt = std::max(1, std::min(W, k_.accumulators / vectors));
-      std::string tail = F % L ? ", GuardWithIf" : "";
-      line(act, "compute_root().reorder_storage(c, x, y, n).reorder(c, x, y, n)" + parallelN(work) +
-                    ".vectorize(c, " + str(L) + tail + ")");
-      line(name, "compute_at(" + act + ", y).reorder_storage(c, x, y, n).vectorize(c, " + str(L) + tail + ")");
-      update(name, 0, "split(x, xo, xi, " + str(xt) + ", GuardWithIf).split(c, co, ci, " + str(L) +
-                                    ", GuardWithIf).reorder(ci, co, xi, r.x, r.y, r.z, xo, y, n).vectorize(ci)" +
-                                    (vectors > 1 ? ".unroll(co)" : "") + ".unroll(xi)");
+      const char *tail = F % L ? "GuardWithIf" : "";
+      line(act, call("compute_root") + call("reorder_storage", {"c", "x", "y", "n"}) +
+                    call("reorder", {"c", "x", "y", "n"}) + parallelN(work) + call("vectorize", {"c", L, tail}));
+      line(name, call("compute_at", {act, "y"}) + call("reorder_storage", {"c", "x", "y", "n"}) +
+                     call("vectorize", {"c", L, tail}));
+      update(name, 0,
+             call("split", {"x", "xo", "xi", xt, "GuardWithIf"}) + call("split", {"c", "co", "ci", L, "GuardWithIf"}) +
+                 call("reorder", {"ci", "co", "xi", "r.x", "r.y", "r.z", "xo", "y", "n"}) + call("vectorize", {"ci"}) +
+                 (vectors > 1 ? call("unroll", {"co"}) : kNone) + call("unroll", {"xi"}));
       return;
     }
     int w = widthFor(W);
     if (!w) {
-      line(act, "compute_root()" + parallelN(work));
-      line(name, "compute_at(" + act + ", n)");
+      line(act, call("compute_root") + parallelN(work));
+      line(name, call("compute_at", {act, "n"}));
       return;
     }
     int vectors = (W + w - 1) / w;
@@ -295,22 +332,25 @@ private:
     int filterTile = unrollFilters ? F : balancedTile(F, std::max(1, k_.accumulators / vectors));
     // Rounding the row up to whole vectors reads past the input's edge: only a padded
     // input (a Func defined everywhere) allows it; otherwise the last vector is masked.
-    std::string tail = W % w == 0 ? "" : op.has("padded") ? ", RoundUp" : ", GuardWithIf";
+    const char *tail = W % w == 0 ? "" : op.has("padded") ? "RoundUp" : "GuardWithIf";
     // The rounded row is declared (bound): Halide 14 then computes `.padded` as far as the
     // row's last vector reads. Without it, it allocates that far but fills only what the
     // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage
     // made C1 25x slower in one-example inference).
-    std::string bound = tail == ", RoundUp" ? ".bound(x, 0, " + str(vectors * w) + ")" : "";
-    line(act, "compute_root().reorder(x, c, y, n)" + parallelN(work) + vec("x", W));
-    line(name, "compute_at(" + act + ", y)" + bound + ".vectorize(x, " + str(w) + tail + ")");
-    std::string split = "split(x, xo, xi, " + str(w) + tail + ")";
+    Calls bound = std::string(tail) == "RoundUp" ? call("bound", {"x", 0, vectors * w}) : kNone;
+    line(act, call("compute_root") + call("reorder", {"x", "c", "y", "n"}) + parallelN(work) + vec("x", W));
+    line(name, call("compute_at", {act, "y"}) + bound + call("vectorize", {"x", w, tail}));
+    Calls split = call("split", {"x", "xo", "xi", w, tail});
     if (unrollFilters)
-      update(name, 0, split + ".reorder(xi, xo, c, r.x, r.y, r.z, y, n).vectorize(xi).unroll(xo).unroll(c)");
+      update(name, 0, split + call("reorder", {"xi", "xo", "c", "r.x", "r.y", "r.z", "y", "n"}) +
+                          call("vectorize", {"xi"}) + call("unroll", {"xo"}) + call("unroll", {"c"}));
     else if (filterTile == 1)
-      update(name, 0, split + ".reorder(xi, xo, r.x, r.y, r.z, c, y, n).vectorize(xi).unroll(xo)");
+      update(name, 0, split + call("reorder", {"xi", "xo", "r.x", "r.y", "r.z", "c", "y", "n"}) +
+                          call("vectorize", {"xi"}) + call("unroll", {"xo"}));
     else
-      update(name, 0, split + ".split(c, co, ci, " + str(filterTile) + (F % filterTile ? ", GuardWithIf" : "") +
-                                    ").reorder(xi, xo, ci, r.x, r.y, r.z, co, y, n).vectorize(xi).unroll(xo).unroll(ci)");
+      update(name, 0, split + call("split", {"c", "co", "ci", filterTile, F % filterTile ? "GuardWithIf" : ""}) +
+                          call("reorder", {"xi", "xo", "ci", "r.x", "r.y", "r.z", "co", "y", "n"}) +
+                          call("vectorize", {"xi"}) + call("unroll", {"xo"}) + call("unroll", {"ci"}));
   }
 
   // Forward dense layer: per example, vectorized over its units, the weight stored
@@ -326,13 +366,14 @@ private:
     int w = widthFor(U);
     long work = exampleWork(op);
     if (op.has("weights"))
-      line(helper(op, "weights"), "compute_root().reorder_storage(ko, ki)");
+      line(helper(op, "weights"), call("compute_root") + call("reorder_storage", {"ko", "ki"}));
     bool unroll = w && (U + w - 1) / w <= k_.accumulators;
-    std::string product = w ? "split(i, io, ii, " + str(w) + (U % w ? ", GuardWithIf" : "") +
-                                  ").reorder(ii, io, r, n).vectorize(ii)" + (unroll ? ".unroll(io)" : "")
-                            : "reorder(i, r, n)";
+    Calls product = w ? call("split", {"i", "io", "ii", w, U % w ? "GuardWithIf" : ""}) +
+                            call("reorder", {"ii", "io", "r", "n"}) + call("vectorize", {"ii"}) +
+                            (unroll ? call("unroll", {"io"}) : kNone)
+                      : call("reorder", {"i", "r", "n"});
     if (act.empty()) {
-      line(name, "compute_root()" + parallelN(work));
+      line(name, call("compute_root") + parallelN(work));
       update(name, 0, product + parallelN(work));
       return;
     }
@@ -343,16 +384,19 @@ private:
     while (ti * tn > k_.accumulators && tn > 1)
       --tn;
     if (ti >= 1 && tn > 1) {
-      line(act, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(n, no, ni, " + str(tn) +
-                    ", GuardWithIf).reorder(ii, ni, io, no).vectorize(ii, " + str(L) + ").parallel(no)");
+      line(act, call("compute_root") + call("split", {"i", "io", "ii", ti * L, "ShiftInwards"}) +
+                    call("split", {"n", "no", "ni", tn, "GuardWithIf"}) + call("reorder", {"ii", "ni", "io", "no"}) +
+                    call("vectorize", {"ii", L}) + call("parallel", {"no"}));
       // The tile is small but, with a guarded last tile, not of constant size: Halide would
       // allocate it on the heap per tile (a malloc and free per 4 examples x 32 units).
-      line(name, "compute_at(" + act + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
-      update(name, 0, "reorder(i, n, r).vectorize(i, " + str(L) + ").unroll(i).unroll(n)");
+      line(name, call("compute_at", {act, "io"}) + call("store_in", {"Stack"}) + call("vectorize", {"i", L}) +
+                     call("unroll", {"i"}) + call("unroll", {"n"}));
+      update(name, 0, call("reorder", {"i", "n", "r"}) + call("vectorize", {"i", L}) + call("unroll", {"i"}) +
+                          call("unroll", {"n"}));
       return;
     }
-    line(act, "compute_root()" + parallelN(work) + vec("i", U, "GuardWithIf"));
-    line(name, "compute_at(" + act + ", n)");
+    line(act, call("compute_root") + parallelN(work) + vec("i", U, "GuardWithIf"));
+    line(name, call("compute_at", {act, "n"}));
     update(name, 0, product);
   }
 
@@ -373,19 +417,20 @@ private:
       if (U % t == 0)
         units = t;
     if (op.has("weights"))
-      line(helper(op, "weights"), "compute_inline()");
+      line(helper(op, "weights"), call("compute_inline"));
     if (!act.empty())
-      line(act, "compute_root()" + vec("i", U, "GuardWithIf"));
-    line(name, "compute_root()");
+      line(act, call("compute_root") + vec("i", U, "GuardWithIf"));
+    line(name, call("compute_root"));
     if (!lanes) {
-      update(name, 0, "reorder(i, r, n)");
+      update(name, 0, call("reorder", {"i", "r", "n"}));
       return;
     }
-    update(name, 0, "split(r, ro, ri, " + str(lanes) + ").rfactor(ri, lane, " + name + ".lanes).split(i, io, ii, " +
-                                  str(units) + ").reorder(ri, ii, io, n)");
-    line(name + ".lanes", "compute_at(" + name + ", io).reorder_storage(lane, i, n).vectorize(lane, " + str(lanes) +
-                              ").unroll(i)");
-    update(name + ".lanes", 0, "reorder(lane, i, ro, n).vectorize(lane).unroll(i)");
+    std::string lanesF = name + ".lanes";
+    update(name, 0, call("split", {"r", "ro", "ri", lanes}) + call("rfactor", {"ri", "lane", lanesF}) +
+                        call("split", {"i", "io", "ii", units}) + call("reorder", {"ri", "ii", "io", "n"}));
+    line(lanesF, call("compute_at", {name, "io"}) + call("reorder_storage", {"lane", "i", "n"}) +
+                     call("vectorize", {"lane", lanes}) + call("unroll", {"i"}));
+    update(lanesF, 0, call("reorder", {"lane", "i", "ro", "n"}) + call("vectorize", {"lane"}) + call("unroll", {"i"}));
   }
 
   // Dense gradients (i, u) or (i, n): tiles of the result, each with its accumulator tile
@@ -398,19 +443,21 @@ private:
     while (ti * tu > k_.accumulators && tu > 1)
       --tu;
     if (ti < 1 || !op.has("acc")) {
-      line(name, "compute_root().parallel(" + rows + ")" + vec("i", I, "GuardWithIf"));
+      line(name, call("compute_root") + call("parallel", {rows}) + vec("i", I, "GuardWithIf"));
       if (op.has("acc")) {
-        line(acc, "compute_at(" + name + ", " + rows + ")" + vec("i", I, "GuardWithIf"));
-        update(acc, 0, "reorder(i, r, " + rows + ")" + vec("i", I, "GuardWithIf"));
+        line(acc, call("compute_at", {name, rows}) + vec("i", I, "GuardWithIf"));
+        update(acc, 0, call("reorder", {"i", "r", rows}) + vec("i", I, "GuardWithIf"));
       }
       return;
     }
-    std::string rowTail = e[1] < 0 || e[1] % tu ? "GuardWithIf" : "RoundUp";
-    line(name, "compute_root().split(i, io, ii, " + str(ti * L) + ", ShiftInwards).split(" + rows + ", ro, ri, " +
-                   str(tu) + ", " + rowTail + ").reorder(ii, ri, io, ro).vectorize(ii, " + str(L) +
-                   ").parallel(ro)");
-    line(acc, "compute_at(" + name + ", io).store_in(Stack).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
-    update(acc, 0, "reorder(i, " + rows + ", r).vectorize(i, " + str(L) + ").unroll(i).unroll(" + rows + ")");
+    const char *rowTail = e[1] < 0 || e[1] % tu ? "GuardWithIf" : "RoundUp";
+    line(name, call("compute_root") + call("split", {"i", "io", "ii", ti * L, "ShiftInwards"}) +
+                   call("split", {rows, "ro", "ri", tu, rowTail}) + call("reorder", {"ii", "ri", "io", "ro"}) +
+                   call("vectorize", {"ii", L}) + call("parallel", {"ro"}));
+    line(acc, call("compute_at", {name, "io"}) + call("store_in", {"Stack"}) + call("vectorize", {"i", L}) +
+                  call("unroll", {"i"}) + call("unroll", {rows}));
+    update(acc, 0, call("reorder", {"i", rows, "r"}) + call("vectorize", {"i", L}) + call("unroll", {"i"}) +
+                       call("unroll", {rows}));
   }
 
   // A bias gradient, summed in double over positions and examples: a partial sum per
@@ -422,10 +469,10 @@ private:
     int C = op.extents[0];
     int dl = L / 2; // doubles per vector
     Halide::Func sum = op.helpers.at("sum"); // a handle
-    line(name, "compute_root()");
+    line(name, call("compute_root"));
     if (sum.update(0).get_schedule().rvars().size() == 1) {
-      line(sumName, "compute_root()");
-      update(sumName, 0, "reorder(c, r)" + (C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : ""));
+      line(sumName, call("compute_root"));
+      update(sumName, 0, call("reorder", {"c", "r"}) + (C >= dl ? call("vectorize", {"c", dl, "GuardWithIf"}) : kNone));
       return;
     }
     // dout, the gradient of the layer's output: its channels innermost when it is an
@@ -434,12 +481,14 @@ private:
     const LoweredOp *activation = dout && dout->activationGrad ? operand(*dout, 1) : nullptr;
     bool channelsInner = activation && storedFiltersInner(*activation);
     long size = dout ? exampleSize(*dout) : 1;
-    line(sumName, "compute_root()");
-    update(sumName, 0, "rfactor(r.z, n, " + perExample + ")");
-    line(perExample, "compute_root()" + parallelN(size));
+    line(sumName, call("compute_root"));
+    update(sumName, 0, call("rfactor", {"r.z", "n", perExample}));
+    line(perExample, call("compute_root") + parallelN(size));
     update(perExample, 0,
-         "reorder(c, r.x, r.y, n)" + parallelN(size) +
-             (channelsInner && C >= dl ? ".vectorize(c, " + str(dl) + ", GuardWithIf)" : C <= 16 ? ".unroll(c)" : ""));
+           call("reorder", {"c", "r.x", "r.y", "n"}) + parallelN(size) +
+               (channelsInner && C >= dl ? call("vectorize", {"c", dl, "GuardWithIf"})
+                : C <= 16                ? call("unroll", {"c"})
+                                         : kNone));
   }
 
   // A conv's weight gradient dW[f][j] = sum over positions and examples of dout[f] patch[j].
@@ -449,29 +498,31 @@ private:
     // dout, the gradient of the conv's output, has the conv's extents: x, y, filters, n.
     const LoweredOp *dout = operand(op, 0);
     if (!dout)
-      return line(name, "compute_root()");
+      return line(name, call("compute_root"));
     const std::vector<int> &ce = dout->extents;
     int W = ce[0], F = ce[2];
     // Vectorized over filters as the conv is (filtersInner).
     bool overFilters = k_.filtersInner && F >= L;
     if (op.has("patches"))
-      line(helper(op, "patches"), "compute_inline()");
+      line(helper(op, "patches"), call("compute_inline"));
     if (op.has("padded"))
-      line(helper(op, "padded"), "compute_root()" + parallelN(exampleSize(*dout)));
+      line(helper(op, "padded"), call("compute_root") + parallelN(exampleSize(*dout)));
     if (dw != name)
-      line(name, "compute_root()");
+      line(name, call("compute_root"));
     if (overFilters) {
       // Vectorized over filters (dout stored filters innermost), per input channel: the
       // channel's k*k window offsets times the filter vectors accumulate in registers.
       int vectors = (F + L - 1) / L;
       const int k = op.extents[0];
       int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
-      std::string tail = F % L ? ", GuardWithIf" : "";
-      line(dw, "compute_root().reorder(kx, ky, f, c).parallel(c)");
-      line(helper(op, "flat"), "compute_at(" + dw + ", c).reorder_storage(f, j).vectorize(f, " + str(L) + tail + ")");
-      update(helper(op, "flat"), 0, "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(L) +
-                                         ", GuardWithIf).reorder(fi, fo, ji, r.x, r.y, r.z, jo).vectorize(fi)" +
-                                         (vectors > 1 ? ".unroll(fo)" : "") + ".unroll(ji)");
+      const char *tail = F % L ? "GuardWithIf" : "";
+      line(dw, call("compute_root") + call("reorder", {"kx", "ky", "f", "c"}) + call("parallel", {"c"}));
+      line(helper(op, "flat"),
+           call("compute_at", {dw, "c"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L, tail}));
+      update(helper(op, "flat"), 0,
+             call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L, "GuardWithIf"}) +
+                 call("reorder", {"fi", "fo", "ji", "r.x", "r.y", "r.z", "jo"}) + call("vectorize", {"fi"}) +
+                 (vectors > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
       return;
     }
     // Few filters: a GEMM of few rows (filters) and columns (window offsets) over a long sum
@@ -487,25 +538,26 @@ private:
         break;
       }
     if (!lanes) {
-      line(dw, "compute_root().parallel(f)");
-      line(helper(op, "flat"), "compute_at(" + dw + ", f)");
-      update(helper(op, "flat"), 0, "reorder(j, f, r.x, r.y, r.z)");
+      line(dw, call("compute_root") + call("parallel", {"f"}));
+      line(helper(op, "flat"), call("compute_at", {dw, "f"}));
+      update(helper(op, "flat"), 0, call("reorder", {"j", "f", "r.x", "r.y", "r.z"}));
       return;
     }
     // A lane count that is not a power of two (28 = 2 x 14) makes LLVM assemble every vector
     // from 8 + 4 + 2 pieces. With a padded input (defined everywhere) the lanes are rounded
     // up to a whole vector instead: the extra lanes read past the row and are never summed.
     // Without one, a power of two that divides the row is next best.
-    std::string laneVec = str(lanes);
+    int laneVector = lanes;
+    const char *laneTail = "";
     if (lanes & (lanes - 1)) {
       int pow2 = 0;
       for (int d = L; d >= 8 && !pow2; d /= 2)
         if (W % d == 0)
           pow2 = d;
       if (op.has("padded") && 2 * lanes > L)
-        laneVec = str(L) + ", RoundUp";
+        laneVector = L, laneTail = "RoundUp";
       else if (pow2)
-        lanes = pow2, laneVec = str(pow2);
+        lanes = pow2, laneVector = pow2;
     }
     // The register tile: filters (a divisor of F) x window offsets, as many as the
     // accumulators allow (AVX2: 2 x 5 of C1's 6 x 25).
@@ -517,18 +569,20 @@ private:
         ft = t, jt = balancedTile(J, k_.accumulators / t);
     const int examplesPerTask = 8;
     std::string partial = name + ".partial", lanesF = name + ".lanes";
-    line(dw, "compute_root()");
-    line(helper(op, "flat"), "compute_root()");
-    update(helper(op, "flat"), 0, "split(r.z, rzo, rzi, " + str(examplesPerTask) + ", GuardWithIf).rfactor(rzo, chunk, " +
-                                       partial + ")");
+    line(dw, call("compute_root"));
+    line(helper(op, "flat"), call("compute_root"));
+    update(helper(op, "flat"), 0,
+           call("split", {"r.z", "rzo", "rzi", examplesPerTask, "GuardWithIf"}) + call("rfactor", {"rzo", "chunk", partial}));
     // rfactor puts `chunk` where the chunks' variable was, inside j and f: moved outermost.
-    line(partial, "compute_root().parallel(chunk)");
-    update(partial, 0, "split(r.x, rxo, rxi, " + str(lanes) + ").rfactor(rxi, lane, " + lanesF +
-                                     ").reorder(rxi, j, f, chunk).parallel(chunk)");
-    line(lanesF, "compute_at(" + partial + ", chunk).reorder_storage(lane, j, f, chunk).vectorize(lane, " + laneVec + ")");
-    update(lanesF, 0, "split(j, jo, ji, " + str(jt) + ", GuardWithIf).split(f, fo, fi, " + str(ft) +
-                                    ").reorder(lane, ji, fi, rxo, r.y, jo, fo, rzi, chunk).vectorize(lane, " + laneVec +
-                                    ").unroll(ji).unroll(fi)");
+    line(partial, call("compute_root") + call("parallel", {"chunk"}));
+    update(partial, 0, call("split", {"r.x", "rxo", "rxi", lanes}) + call("rfactor", {"rxi", "lane", lanesF}) +
+                           call("reorder", {"rxi", "j", "f", "chunk"}) + call("parallel", {"chunk"}));
+    line(lanesF, call("compute_at", {partial, "chunk"}) + call("reorder_storage", {"lane", "j", "f", "chunk"}) +
+                     call("vectorize", {"lane", laneVector, laneTail}));
+    update(lanesF, 0, call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", ft}) +
+                          call("reorder", {"lane", "ji", "fi", "rxo", "r.y", "jo", "fo", "rzi", "chunk"}) +
+                          call("vectorize", {"lane", laneVector, laneTail}) + call("unroll", {"ji"}) +
+                          call("unroll", {"fi"}));
   }
 
   // A conv's input gradient, the transposed conv: per example, R rows at a time, all the
@@ -538,39 +592,41 @@ private:
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents; // x, y, c, n
     int W = e[0], H = e[1], C = e[2];
-    line(helper(op, "weights"), "compute_root()");
-    line(helper(op, "padded"), "compute_at(" + name + ", n)");
+    line(helper(op, "weights"), call("compute_root"));
+    line(helper(op, "padded"), call("compute_at", {name, "n"}));
     // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
     // extra lanes' results are discarded.
     int w = W >= (3 * L) / 4 ? L : std::max(1, widthFor(W));
     int vectors = (W + w - 1) / w;
     int rows = std::max(1, std::min({k_.gradInRows, H, k_.accumulators / std::max(1, vectors * C)}));
     bool unrollChannels = vectors * C * rows <= k_.accumulators;
-    std::string xTail = W % w ? ", RoundUp" : "";
-    std::string xv = w > 1 ? ".vectorize(x, " + str(w) + xTail + ")" : "";
-    std::string rowTail = H % rows ? "GuardWithIf" : "RoundUp";
-    line(name, "compute_root().split(y, yo, yi, " + str(rows) + ", " + rowTail + ").reorder(x, c, yi, yo, n)" +
-                   parallelN(exampleWork(op)) + xv);
-    line(helper(op, "acc"), "compute_at(" + name + ", yo)" + xv);
-    std::string inner = w > 1 ? "split(x, xo, xi, " + str(w) + xTail + ").reorder(xi, xo, c, y, r.x, r.y, r.z, n).vectorize(xi).unroll(xo)"
-                              : "reorder(x, c, y, r.x, r.y, r.z, n)";
-    update(helper(op, "acc"), 0, inner + (unrollChannels ? ".unroll(c)" : "") + ".unroll(y)");
+    const char *xTail = W % w ? "RoundUp" : "";
+    Calls xv = w > 1 ? call("vectorize", {"x", w, xTail}) : kNone;
+    const char *rowTail = H % rows ? "GuardWithIf" : "RoundUp";
+    line(name, call("compute_root") + call("split", {"y", "yo", "yi", rows, rowTail}) +
+                   call("reorder", {"x", "c", "yi", "yo", "n"}) + parallelN(exampleWork(op)) + xv);
+    line(helper(op, "acc"), call("compute_at", {name, "yo"}) + xv);
+    Calls inner = w > 1 ? call("split", {"x", "xo", "xi", w, xTail}) +
+                              call("reorder", {"xi", "xo", "c", "y", "r.x", "r.y", "r.z", "n"}) +
+                              call("vectorize", {"xi"}) + call("unroll", {"xo"})
+                        : call("reorder", {"x", "c", "y", "r.x", "r.y", "r.z", "n"});
+    update(helper(op, "acc"), 0, inner + (unrollChannels ? call("unroll", {"c"}) : kNone) + call("unroll", {"y"}));
   }
 
   const LoweredPipeline &p_;
   const CpuKnobs &k_;
   const int L;
-  std::vector<std::string> lines_;
+  std::vector<StageSchedule> stages_;
   std::set<std::string> done_;
 };
 
 } // namespace
 
-std::vector<std::string> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k) {
+std::vector<StageSchedule> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k) {
   return CpuWriter(p, k).run();
 }
 
-std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k) {
+std::vector<StageSchedule> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k) {
   // Every Func a kernel of its own: its two innermost dimensions tiled over threads and
   // blocks, the rest fused into a third block dimension; reductions run inside the kernels.
   // Double-precision sums, scalars and what reads them stay on the host (OpenCL devices
@@ -586,40 +642,47 @@ std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const Gpu
       if (op.has(role))
         inlined.insert(op.name + "." + role);
   }
-  std::vector<std::string> out;
+  std::vector<StageSchedule> out;
+  auto add = [&](const std::string &func, int update, Calls calls) {
+    StageSchedule s;
+    s.func = func;
+    s.update = update;
+    s.calls = std::move(calls);
+    out.push_back(std::move(s));
+  };
   std::set<std::string> seen;
   for (const auto &[name, f] : p.funcs) {
     if (!seen.insert(f.name()).second)
       continue;
     if (inlined.count(name)) {
-      out.push_back(name + ": compute_inline()");
+      add(name, -1, call("compute_inline"));
       continue;
     }
     std::vector<Halide::Var> args = f.args();
     bool host = args.empty() || f.output_types()[0] == Halide::Float(64) || summed.count(name);
     if (host) {
-      out.push_back(name + ": compute_root()");
+      add(name, -1, call("compute_root"));
       continue;
     }
-    auto stage = [&](const std::string &s) {
-      if (args.size() == 1)
-        return s + ": gpu_tile(" + args[0].name() + ", bx, tx, " + str(k.block1D) + ", GuardWithIf)";
-      std::string d = "gpu_tile(" + args[0].name() + ", " + args[1].name() + ", bx, by, tx, ty, " + str(k.blockX) +
-                      ", " + str(k.blockY) + ", GuardWithIf)";
+    Calls kernel;
+    if (args.size() == 1) {
+      kernel = call("gpu_tile", {args[0].name(), "bx", "tx", k.block1D, "GuardWithIf"});
+    } else {
+      kernel = call("gpu_tile",
+                    {args[0].name(), args[1].name(), "bx", "by", "tx", "ty", k.blockX, k.blockY, "GuardWithIf"});
       if (args.size() >= 3) {
         std::string fused = args[2].name();
         for (size_t i = 3; i < args.size(); ++i) {
-          d += ".fuse(" + fused + ", " + args[i].name() + ", f" + str(static_cast<int>(i)) + ")";
-          fused = "f" + str(static_cast<int>(i));
+          std::string next = "f" + std::to_string(i);
+          kernel = kernel + call("fuse", {fused, args[i].name(), next});
+          fused = next;
         }
-        d += ".gpu_blocks(" + fused + ")";
+        kernel = kernel + call("gpu_blocks", {fused});
       }
-      return s + ": " + d;
-    };
-    std::string first = stage(name);
-    out.push_back(name + ": compute_root()." + first.substr(name.size() + 2));
+    }
+    add(name, -1, call("compute_root") + kernel);
     for (int u = 0; u < f.num_update_definitions(); ++u)
-      out.push_back(stage(name + ".update(" + str(u) + ")"));
+      add(name, u, kernel);
   }
   return out;
 }

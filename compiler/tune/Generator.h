@@ -1,10 +1,10 @@
-// Schedule generators: a schedule file's pipeline section written from the kinds and shapes
+// Schedule generators: a schedule file's pipeline section made from the kinds and shapes
 // of a lowered pipeline's ops, with a few knobs (tile sizes, vector width, task size).
 // lenet autotune searches the knobs and writes the best schedule as a file; the files in
 // schedules/ were made this way (and may be edited by hand).
 #pragma once
 
-#include "halide/Lower.h"
+#include "halide/Schedule.h"
 
 #include <string>
 #include <vector>
@@ -33,9 +33,10 @@ struct GpuKnobs {
   int block1D = 64;             // threads per block for one-dimensional Funcs
 };
 
-// The directives for every Func of `p`, one stage per line, as in a schedule file's section.
-std::vector<std::string> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k);
-std::vector<std::string> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k);
+// The directives for every Func of `p`, a stage each, as a schedule file's section has them
+// (formatStage prints one as its line).
+std::vector<StageSchedule> generateCpuSchedule(const LoweredPipeline &p, const CpuKnobs &k);
+std::vector<StageSchedule> generateGpuSchedule(const LoweredPipeline &p, const GpuKnobs &k);
 
 // The knobs' starting point for a target: its vector width.
 CpuKnobs defaultCpuKnobs(const Halide::Target &target);

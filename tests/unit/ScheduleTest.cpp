@@ -68,6 +68,52 @@ TEST(ScheduleFile, ParsesHeaderSectionsAndChains) {
   EXPECT_TRUE(s.pipelines.at("infer").empty());
 }
 
+// A stage printed by formatStage parses back to the same stage: the generators' stages and
+// the files they are written as say the same thing.
+TEST(ScheduleFile, FormattedStagesParseBack) {
+  Compilation c(nullptr);
+  LoweredPipeline p = pipelineOf(c, "lenet5", "train_step");
+  std::vector<StageSchedule> stages = generateCpuSchedule(p, defaultCpuKnobs(H::get_host_target()));
+  ASSERT_FALSE(stages.empty());
+  std::string text = formatSchedule({{"model", "m"}, {"target", "t"}, {"machine", "x"}, {"date", "d"},
+                                     {"measured", "-"}},
+                                    {{"train_step", stages}});
+  SourceFile f("gen.sched", text);
+  DiagnosticEngine diag(f, nullptr);
+  ScheduleFile parsed;
+  ASSERT_TRUE(parseSchedule(f, diag, parsed)) << text;
+  const auto &back = parsed.pipelines.at("train_step");
+  ASSERT_EQ(back.size(), stages.size());
+  for (size_t i = 0; i < stages.size(); ++i) {
+    EXPECT_EQ(formatStage(back[i]), formatStage(stages[i]));
+    EXPECT_EQ(back[i].func, stages[i].func);
+    EXPECT_EQ(back[i].update, stages[i].update);
+    ASSERT_EQ(back[i].calls.size(), stages[i].calls.size());
+    for (size_t k = 0; k < stages[i].calls.size(); ++k) {
+      EXPECT_EQ(back[i].calls[k].name, stages[i].calls[k].name);
+      ASSERT_EQ(back[i].calls[k].args.size(), stages[i].calls[k].args.size());
+      for (size_t a = 0; a < stages[i].calls[k].args.size(); ++a) {
+        EXPECT_EQ(back[i].calls[k].args[a].text, stages[i].calls[k].args[a].text);
+        EXPECT_EQ(back[i].calls[k].args[a].isNumber, stages[i].calls[k].args[a].isNumber);
+      }
+    }
+  }
+}
+
+// Stages made in memory are reported, when Halide or the applier refuses one, at the
+// directive in their printed text.
+TEST(ScheduleFile, GeneratedStagesAreLocatedInTheirText) {
+  Compilation c(nullptr);
+  LoweredPipeline p = pipelineOf(c, "lenet1", "train_step");
+  StageSchedule root{"c1", -1, {}, {ScheduleCall{"compute_root", {}, {}}}};
+  StageSchedule bad{"c3", -1, {}, {ScheduleCall{"compute_root", {}, {}},
+                                   ScheduleCall{"vectorize", {ScheduleArg{"q", {}, false}, ScheduleArg{"8", {}, true}}, {}}}};
+  std::ostringstream messages;
+  EXPECT_FALSE(applyStages("<generated>", {root, bad}, p, &messages));
+  EXPECT_NE(messages.str().find("<generated>:2:20: error: unknown variable 'q'"), std::string::npos) << messages.str();
+  EXPECT_NE(messages.str().find("c3: compute_root().vectorize(q, 8)"), std::string::npos) << messages.str();
+}
+
 TEST(ScheduleFile, SyntaxErrorsAreLocated) {
   auto errorOf = [](const std::string &text) {
     SourceFile f("s.sched", text);

@@ -8,3 +8,4 @@ s/\bf6\.flatten\b/f5.flatten/g
 s/\bf6\.sigmoid\.2\b/F6SIG/g
 s/\bf6\.sigmoid\b/f5.sigmoid/g
 s/F6SIG/f6.sigmoid/g
+s/^model = lenet5_nested$/model = lenet5/
