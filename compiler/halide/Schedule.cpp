@@ -1,5 +1,7 @@
 #include "halide/Schedule.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <algorithm>
 #include <cctype>
@@ -684,38 +686,40 @@ bool applySchedule(const ScheduleFile &s, const std::string &key, LoweredPipelin
 }
 
 std::string formatStage(const StageSchedule &s) {
-  std::string line = s.func + (s.update >= 0 ? ".update(" + std::to_string(s.update) + ")" : "") + ": ";
-  for (size_t i = 0; i < s.calls.size(); ++i) {
-    line += (i ? "." : "") + s.calls[i].name + "(";
-    for (size_t a = 0; a < s.calls[i].args.size(); ++a)
-      line += (a ? ", " : "") + s.calls[i].args[a].text;
-    line += ")";
+  std::vector<std::string> calls;
+  for (const ScheduleCall &c : s.calls) {
+    std::vector<std::string> args;
+    for (const ScheduleArg &a : c.args)
+      args.push_back(a.text);
+    calls.push_back(fmt::format("{}({})", c.name, fmt::join(args, ", ")));
   }
-  return line;
+  std::string stage = s.update >= 0 ? fmt::format("{}.update({})", s.func, s.update) : s.func;
+  return fmt::format("{}: {}", stage, fmt::join(calls, "."));
 }
 
 std::string formatSchedule(const std::map<std::string, std::string> &header,
                            const std::map<std::string, std::vector<StageSchedule>> &sections,
                            const std::string &comment,
                            const std::map<std::string, std::vector<std::string>> &notes) {
-  std::ostringstream os;
+  std::string text;
+  auto out = std::back_inserter(text);
   if (!comment.empty()) {
     std::istringstream lines(comment);
     for (std::string l; std::getline(lines, l);)
-      os << "# " << l << "\n";
+      fmt::format_to(out, "# {}\n", l);
   }
   for (const auto &key : scheduleHeaderKeys())
     if (header.count(key))
-      os << key << " = " << header.at(key) << "\n";
+      fmt::format_to(out, "{} = {}\n", key, header.at(key));
   for (const auto &[key, stages] : sections) {
-    os << "\n[" << key << "]\n";
+    fmt::format_to(out, "\n[{}]\n", key);
     for (const auto &stage : stages)
-      os << formatStage(stage) << "\n";
+      fmt::format_to(out, "{}\n", formatStage(stage));
     if (auto it = notes.find(key); it != notes.end())
       for (const auto &line : it->second)
-        os << line << "\n";
+        fmt::format_to(out, "{}\n", line);
   }
-  return os.str();
+  return text;
 }
 
 bool applyStages(const std::string &what, std::vector<StageSchedule> stages, LoweredPipeline &p,
@@ -753,18 +757,16 @@ bool applyScheduleText(const std::string &path, const std::string &text, const s
 std::vector<std::string> scheduleSkeleton(const LoweredPipeline &p) {
   std::vector<std::string> out;
   for (const auto &[name, f] : p.funcs) {
-    std::ostringstream os;
-    os << "#   " << name << "(";
-    std::vector<H::Var> args = f.args();
-    for (size_t i = 0; i < args.size(); ++i)
-      os << (i ? ", " : "") << args[i].name();
-    os << ")";
+    std::vector<std::string> vars;
+    for (const H::Var &v : f.args())
+      vars.push_back(v.name());
+    std::string line = fmt::format("#   {}({})", name, fmt::join(vars, ", "));
     for (int u = 0; u < f.num_update_definitions(); ++u) {
-      os << "; update(" << u << ") over";
+      line += fmt::format("; update({}) over", u);
       for (const H::RVar &r : f.rvars(u))
-        os << " " << fileName(r.name());
+        line += " " + fileName(r.name());
     }
-    out.push_back(os.str());
+    out.push_back(line);
   }
   return out;
 }

@@ -4,6 +4,9 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
 #include <algorithm>
 #include <map>
 #include <ostream>
@@ -23,58 +26,49 @@ std::string withThousands(int64_t n) {
   return n < 0 ? "-" + out : out;
 }
 
+// The op's row in the summary: its kind and window (`conv 5x5 pad 2 table(60)`, `avgpool 2x2/2`).
 static std::string describeOp(Operation *op) {
-  std::ostringstream os;
-  std::string kind = op->getName().stripDialect().str();
-  os << kind;
+  std::string out = op->getName().stripDialect().str();
+  auto window = [&](IntegerAttr size, IntegerAttr stride) {
+    out += fmt::format(" {0}x{0}/{1}", size.getInt(), stride.getInt());
+  };
   if (auto conv = dyn_cast<lenet::ConvOp>(op)) {
-    int64_t k = conv.kernelAttr().getInt();
-    os << " " << k << "x" << k;
+    out += fmt::format(" {0}x{0}", conv.kernelAttr().getInt());
     if (conv.strideAttr().getInt() != 1)
-      os << "/" << conv.strideAttr().getInt();
+      out += fmt::format("/{}", conv.strideAttr().getInt());
     if (conv.padAttr().getInt())
-      os << " pad " << conv.padAttr().getInt();
+      out += fmt::format(" pad {}", conv.padAttr().getInt());
     if (auto table = conv.tableAttr())
-      os << " table(" << lenet::tableConnections(table) << ")";
+      out += fmt::format(" table({})", lenet::tableConnections(table));
   } else if (auto pool = dyn_cast<lenet::AvgPoolOp>(op)) {
-    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/"
-       << pool.strideAttr().getInt();
+    window(pool.sizeAttr(), pool.strideAttr());
   } else if (auto pool = dyn_cast<lenet::MaxPoolOp>(op)) {
-    os << " " << pool.sizeAttr().getInt() << "x" << pool.sizeAttr().getInt() << "/"
-       << pool.strideAttr().getInt();
+    window(pool.sizeAttr(), pool.strideAttr());
   } else if (auto sub = dyn_cast<lenet::SubsampleOp>(op)) {
-    os << " " << sub.sizeAttr().getInt() << "x" << sub.sizeAttr().getInt() << "/"
-       << sub.strideAttr().getInt();
+    window(sub.sizeAttr(), sub.strideAttr());
   }
-  return os.str();
+  return out;
 }
 
+// A train-block value as the model file would write it (numbers as %g).
 static std::string formatTrainValue(Attribute a) {
-  std::ostringstream os;
-  if (auto s = a.dyn_cast<StringAttr>()) {
-    os << s.getValue().str();
-  } else if (auto i = a.dyn_cast<IntegerAttr>()) {
-    if (i.getType().isInteger(1))
-      os << (i.getValue().getBoolValue() ? "true" : "false");
-    else
-      os << i.getInt();
-  } else if (auto f = a.dyn_cast<FloatAttr>()) {
-    os << f.getValueAsDouble();
-  } else if (auto b = a.dyn_cast<BoolAttr>()) {
-    os << (b.getValue() ? "true" : "false");
-  } else if (auto d = a.dyn_cast<DictionaryAttr>()) {
-    // A call: show the name and only the settings that differ from nothing-at-all.
-    os << d.getAs<StringAttr>("name").getValue().str() << "(";
-    bool first = true;
-    for (NamedAttribute na : d) {
-      if (na.getName() == "name")
-        continue;
-      os << (first ? "" : ", ") << na.getName().str() << "=" << formatTrainValue(na.getValue());
-      first = false;
-    }
-    os << ")";
+  if (auto s = a.dyn_cast<StringAttr>())
+    return s.getValue().str();
+  if (auto i = a.dyn_cast<IntegerAttr>())
+    return i.getType().isInteger(1) ? (i.getValue().getBoolValue() ? "true" : "false") : fmt::format("{}", i.getInt());
+  if (auto f = a.dyn_cast<FloatAttr>())
+    return fmt::format("{:g}", f.getValueAsDouble());
+  if (auto b = a.dyn_cast<BoolAttr>())
+    return b.getValue() ? "true" : "false";
+  if (auto d = a.dyn_cast<DictionaryAttr>()) {
+    // A call: its name and its settings.
+    std::vector<std::string> settings;
+    for (NamedAttribute na : d)
+      if (na.getName() != "name")
+        settings.push_back(fmt::format("{}={}", na.getName().str(), formatTrainValue(na.getValue())));
+    return fmt::format("{}({})", d.getAs<StringAttr>("name").getValue().str(), fmt::join(settings, ", "));
   }
-  return os.str();
+  return "";
 }
 
 ModelSummary summarize(ModuleOp module) {
@@ -157,28 +151,20 @@ void printSummary(const ModelSummary &summary, std::ostream &os) {
     wParams = std::max(wParams, withThousands(l.params).size());
   }
   size_t width = wName + wOp + wShape + wParams + 6;
-  auto pad = [](const std::string &s, size_t w) {
-    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
-  };
-  auto rpad = [](const std::string &s, size_t w) {
-    return std::string(w > s.size() ? w - s.size() : 0, ' ') + s;
-  };
-
-  os << "Model: " << summary.name << "\n" << std::string(width, '=') << "\n";
-  os << pad("Layer", wName) << "  " << pad("Op", wOp) << "  " << pad("Output shape", wShape) << "  "
-     << rpad("Params", wParams) << "\n"
-     << std::string(width, '-') << "\n";
+  std::string rule(width, '='), thin(width, '-');
+  fmt::print(os, "Model: {}\n{}\n", summary.name, rule);
+  fmt::print(os, "{:<{}}  {:<{}}  {:<{}}  {:>{}}\n{}\n", "Layer", wName, "Op", wOp, "Output shape", wShape, "Params",
+             wParams, thin);
   for (size_t i = 0; i < summary.layers.size(); ++i) {
     const Layer &l = summary.layers[i];
-    os << pad(l.name, wName) << "  " << pad(l.op, wOp) << "  " << pad(shapes[i], wShape) << "  "
-       << rpad(withThousands(l.params), wParams) << "\n";
+    fmt::print(os, "{:<{}}  {:<{}}  {:<{}}  {:>{}}\n", l.name, wName, l.op, wOp, shapes[i], wShape,
+               withThousands(l.params), wParams);
   }
-  os << std::string(width, '=') << "\n";
-  char kb[32];
-  std::snprintf(kb, sizeof kb, "%.2f KB", summary.totalParams * 4 / 1024.0);
-  os << "Total params: " << withThousands(summary.totalParams) << " (" << kb << " as f32)\n";
+  fmt::print(os, "{}\n", rule);
+  fmt::print(os, "Total params: {} ({:.2f} KB as f32)\n", withThousands(summary.totalParams),
+             summary.totalParams * 4 / 1024.0);
   if (!summary.trainDefaults.empty())
-    os << "Training defaults: " << summary.trainDefaults << "\n";
+    fmt::print(os, "Training defaults: {}\n", summary.trainDefaults);
 }
 
 } // namespace lenetc

@@ -1,5 +1,7 @@
 #include "tune/Generator.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -8,11 +10,8 @@
 namespace lenetc {
 
 std::string CpuKnobs::describe() const {
-  std::ostringstream os;
-  os << "lanes=" << lanes << " accumulators=" << accumulators << " denseTileI=" << denseTileI
-     << " denseTileU=" << denseTileU << " gradInRows=" << gradInRows
-     << " batchTask=" << batchTask << " filtersInner=" << (filtersInner ? 1 : 0);
-  return os.str();
+  return fmt::format("lanes={} accumulators={} denseTileI={} denseTileU={} gradInRows={} batchTask={} filtersInner={}",
+                     lanes, accumulators, denseTileI, denseTileU, gradInRows, batchTask, filtersInner ? 1 : 0);
 }
 
 bool CpuKnobs::parse(const std::string &text) {
