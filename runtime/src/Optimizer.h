@@ -26,6 +26,7 @@ public:
   // State for checkpoints: the step count and the per-parameter moment buffers.
   int64_t steps() const { return steps_; }
   std::vector<std::vector<float>> &slots() { return slots_; }
+  const std::vector<std::vector<float>> &slots() const { return slots_; }
   void setSteps(int64_t s) { steps_ = s; }
   int slotsPerParam() const;
 

@@ -93,8 +93,12 @@ Buffer<float> inputBuffer(const ModelInfo &m, float *data, int64_t batch) {
   return Buffer<float>(data, dims);
 }
 
-Buffer<float> paramBuffer(const ParamInfo &p, std::vector<float> &data) {
-  return Buffer<float>(data.data(), reversedDims(p.shape, p.rank));
+// Buffers viewing each parameter's values (or gradient) in place, in the model's order.
+std::vector<Buffer<float>> paramBuffers(const ModelInfo &m, std::vector<std::vector<float>> &values) {
+  std::vector<Buffer<float>> buffers;
+  for (int i = 0; i < m.numParams; ++i)
+    buffers.emplace_back(values[i].data(), reversedDims(m.params[i].shape, m.params[i].rank));
+  return buffers;
 }
 
 // Halide runtime errors go to stderr, or, while a GPU is being probed, into this string.
@@ -146,11 +150,9 @@ Pipelines choosePipelines(const ModelInfo &m, const std::string &device) {
     return cpu;
   }
   std::vector<std::vector<float>> zeros;
-  std::vector<Buffer<float>> pb;
   for (int i = 0; i < m.numParams; ++i)
     zeros.emplace_back(static_cast<size_t>(m.params[i].count), 0.0f);
-  for (int i = 0; i < m.numParams; ++i)
-    pb.push_back(paramBuffer(m.params[i], zeros[i]));
+  std::vector<Buffer<float>> pb = paramBuffers(m, zeros);
   std::vector<float> example(static_cast<size_t>(exampleSize(m)), 0.0f);
   Buffer<float> x = inputBuffer(m, example.data(), 1), probs(m.classes, 1);
   std::vector<void *> args = inferArgs(x, pb, probs);
@@ -185,9 +187,7 @@ Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std:
   if (e.count == 0)
     return r;
   const int64_t chunk = 500, size = exampleSize(m);
-  std::vector<Buffer<float>> pb;
-  for (int i = 0; i < m.numParams; ++i)
-    pb.push_back(paramBuffer(m.params[i], params[i]));
+  std::vector<Buffer<float>> pb = paramBuffers(m, params);
   double lossSum = 0;
   int64_t correct = 0;
   for (int64_t start = 0; start < e.count; start += chunk) {
@@ -242,9 +242,7 @@ int runPredict(const ModelInfo &m, const Options &options) {
   Examples e = prepare(m, d, 0, 1, o.normalize);
   Pipelines pipes = choosePipelines(m, o.device);
   Buffer<float> probs(m.classes, 1);
-  std::vector<Buffer<float>> pb;
-  for (int i = 0; i < m.numParams; ++i)
-    pb.push_back(paramBuffer(m.params[i], s.params[i]));
+  std::vector<Buffer<float>> pb = paramBuffers(m, s.params);
   Buffer<float> x = inputBuffer(m, e.x.data(), 1);
   std::vector<void *> args = inferArgs(x, pb, probs);
   if (callPipeline(pipes.inferOne, args, args.size() - 1, {x.raw_buffer(), probs.raw_buffer()}) != 0)
@@ -298,22 +296,17 @@ void warnIfAtChance(const ModelInfo &m, const std::vector<EpochMetrics> &history
                m.name, m.classes, formatNumber(o.optimizer.lr).c_str());
 }
 
-int runTraining(const ModelInfo &m, const Options &options) {
-  Options o = options;
-  // --threads, else (0) the Halide runtime's default; the second call returns the count.
-  halide_set_num_threads(o.threads);
-  const int threads = halide_set_num_threads(o.threads);
-
-  // --- state: fresh, or from the checkpoint ---
+// The state a run starts from: the checkpoint's (--resume, --eval), whose run settings it
+// adopts, or fresh parameters and shuffling state.
+TrainState startingState(const ModelInfo &m, Options &o, bool &resumed) {
   TrainState s;
   s.model = m.name;
-  bool resumed = false;
-  if (o.resume || o.eval) {
+  resumed = o.resume || o.eval;
+  if (resumed) {
     if (!std::filesystem::exists(o.checkpoint))
       throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
     s = loadCheckpoint(o.checkpoint, m);
     adoptRunSettings(o, s.settings, o.checkpoint);
-    resumed = true;
     if (!o.eval)
       removeStaleTemporaries(o.checkpoint);
   } else {
@@ -324,62 +317,233 @@ int runTraining(const ModelInfo &m, const Options &options) {
     s.lr = o.optimizer.lr;
   }
   s.settings = runSettings(o);
+  return s;
+}
+
+// --eval: the checkpoint's test loss and accuracy.
+int evaluateCheckpoint(const ModelInfo &m, const Options &o, TrainState &s, const DataSplits &data,
+                       const Pipelines &pipes) {
+  if (data.test.count == 0)
+    throw Error("the data set '" + data.name + "' has no test examples");
+  int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
+  Examples test = prepare(m, data.test, 0, testCount, o.normalize);
+  Evaluation t = evaluate(m, pipes, s.params, test);
+  std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
+              o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy, formatCount(test.count).c_str());
+  return kExitOk;
+}
+
+// The examples a run trains, validates and tests on (--val, --limit-train, --limit-test).
+struct Splits {
+  Examples train, val, test;
+};
+
+Splits splitData(const ModelInfo &m, const Options &o, const DataSplits &data) {
+  if (data.train.count == 0 || data.test.count == 0)
+    throw Error("the data set '" + data.name + "' has " + std::to_string(data.train.count) + " training and " +
+                std::to_string(data.test.count) + " test examples; training needs some of each");
+  if (o.val >= data.train.count)
+    throw UsageError("--val " + std::to_string(o.val) + " would leave no training examples (the data set has " +
+                     std::to_string(data.train.count) + ")");
+  int64_t trainCount = data.train.count - o.val;
+  if (o.limitTrain > 0)
+    trainCount = std::min(trainCount, o.limitTrain);
+  int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
+  return {prepare(m, data.train, 0, trainCount, o.normalize),
+          prepare(m, data.train, data.train.count - o.val, o.val, o.normalize),
+          prepare(m, data.test, 0, testCount, o.normalize)};
+}
+
+// A resumed run continues the checkpoint's optimizer, learning rate and data; anything else
+// would silently be another run.
+void restoreTraining(const TrainState &s, const Options &o, const DataSplits &data, Optimizer &opt,
+                     LrSchedule &schedule) {
+  if (s.optimizer != o.optimizer.name || s.optimizerSlots.size() != opt.slots().size())
+    throw Error("checkpoint '" + o.checkpoint + "' was trained with " + s.optimizer +
+                "; resume with the same optimizer settings (--optimizer " + s.optimizer + ")");
+  for (size_t j = 0; j < s.optimizerSlots.size(); ++j)
+    if (s.optimizerSlots[j].size() != opt.slots()[j].size())
+      throw Error("checkpoint '" + o.checkpoint + "' is damaged (optimizer state sizes)");
+  if (s.data != data.name || s.batch != o.batch)
+    throw Error("checkpoint '" + o.checkpoint + "' was trained on " + s.data + " with batch " +
+                std::to_string(s.batch) + "; resume with the same --data and --batch");
+  opt.slots() = s.optimizerSlots;
+  opt.setSteps(s.optimizerSteps);
+  schedule.setLr(s.lr);
+  schedule.best = s.plateauBest;
+  schedule.wait = s.plateauWait;
+}
+
+void printRunHeader(const ModelInfo &m, const Options &o, const TrainState &s, bool resumed,
+                    const DataSplits &data, const Splits &d, const Pipelines &pipes, double lr) {
+  int64_t totalParams = 0;
+  for (int i = 0; i < m.numParams; ++i)
+    totalParams += m.params[i].count;
+  std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
+              formatCount(totalParams).c_str(), data.description.c_str(), formatCount(d.train.count).c_str(),
+              formatCount(d.val.count).c_str(), formatCount(d.test.count).c_str());
+  std::string momentum = o.optimizer.name != "adam" && o.optimizer.momentum > 0
+                             ? " momentum " + formatNumber(o.optimizer.momentum) +
+                                   (o.optimizer.nesterov && o.optimizer.name == "sgd" ? " (Nesterov)" : "")
+                             : "";
+  std::printf("%s lr %g%s, batch %lld, %lld epoch%s, %s init (biases %s), seed %lld, on the %s%s\n",
+              o.optimizer.name.c_str(), lr, momentum.c_str(), (long long)o.batch, (long long)o.epochs,
+              o.epochs == 1 ? "" : "s", o.init.c_str(), o.biasInit.c_str(), (long long)o.seed,
+              pipes.gpu ? "GPU" : "CPU",
+              resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
+  std::fflush(stdout);
+}
+
+// The error of a run whose loss or parameters stopped being finite: what became so, where,
+// and which checkpoint is intact.
+Error divergence(const std::string &what, int64_t epoch, int64_t step, const std::string &note, double lr,
+                 const TrainState &s, const Options &o) {
+  std::string kept = s.epochsDone > 0 && !o.checkpoint.empty()
+                         ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " + std::to_string(s.epochsDone) +
+                               "), is intact"
+                         : "no checkpoint was saved yet";
+  return Error("training diverged: " + what + " at epoch " + std::to_string(epoch) + ", step " +
+                   std::to_string(step) + " (" + note + "learning rate " + formatNumber(lr) + "); " + kept,
+               kExitDiverged);
+}
+
+// The training step's buffers: one batch of inputs, the parameters and their gradients in
+// place, and the step split into micro-batches.
+struct StepBuffers {
+  StepBuffers(const ModelInfo &m, TrainState &s, const Pipelines &pipes, int64_t batchCap, int threads)
+      : x(static_cast<size_t>(batchCap * exampleSize(m))), y(static_cast<size_t>(batchCap)), grads(gradients(m)),
+        params(paramBuffers(m, s.params)), gradBuffers(paramBuffers(m, grads)),
+        step(gradBuffers, pipes.gpu ? batchCap : kMicroBatch, threads) {}
+  static std::vector<std::vector<float>> gradients(const ModelInfo &m) {
+    std::vector<std::vector<float>> g;
+    for (int i = 0; i < m.numParams; ++i)
+      g.emplace_back(static_cast<size_t>(m.params[i].count));
+    return g;
+  }
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  std::vector<std::vector<float>> grads;
+  std::vector<Buffer<float>> params, gradBuffers;
+  MicroBatchedStep step;
+};
+
+// One epoch of training in the order `order`: a step and an optimizer update per batch.
+// Sets the epoch's training loss and accuracy and its speed in `em`; returns its steps.
+int64_t trainEpoch(const ModelInfo &m, const Options &o, TrainState &s, const Examples &train,
+                const std::vector<int64_t> &order, const Pipelines &pipes, StepBuffers &b, Optimizer &opt,
+                const LrSchedule &schedule, Progress &progress, int64_t epoch, EpochMetrics &em) {
+  const int64_t size = exampleSize(m);
+  MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
+    return callPipeline(pipes.trainStep, args, 2 + b.params.size(), {x, y});
+  };
+  auto start = std::chrono::steady_clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  double lossSum = 0;
+  int64_t correct = 0, seen = 0, step = 0;
+  for (int64_t first = 0; first < train.count; first += o.batch, ++step) {
+    int64_t n = std::min(o.batch, train.count - first);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t ex = order[first + i];
+      std::copy(train.x.begin() + ex * size, train.x.begin() + (ex + 1) * size, b.x.begin() + i * size);
+      b.y[i] = train.y[ex];
+    }
+    Buffer<float> x = inputBuffer(m, b.x.data(), n);
+    Buffer<int32_t> y(b.y.data(), static_cast<int>(n));
+    if (b.step.run(callStep, x, y, b.params) != 0)
+      throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
+    double loss = b.step.loss();
+    if (!std::isfinite(loss)) {
+      progress.clear();
+      throw divergence(std::string("the loss became ") + (std::isnan(loss) ? "NaN" : "infinite"), epoch, step + 1,
+                       "", schedule.lr(), s, o);
+    }
+    lossSum += loss * double(n);
+    correct += b.step.correct();
+    seen += n;
+    opt.step(s.params, b.grads, schedule.lr());
+    progress.update(epoch, o.epochs, seen, train.count, lossSum / double(seen), double(correct) / double(seen),
+                    double(seen) / std::max(seconds(), 1e-9));
+  }
+  em.seconds = seconds();
+  progress.clear();
+  em.epoch = epoch;
+  em.trainLoss = lossSum / double(seen);
+  em.trainAcc = double(correct) / double(seen);
+  em.lr = schedule.lr();
+  em.examplesPerSecond = double(seen) / em.seconds;
+  return step;
+}
+
+void printEpoch(const EpochMetrics &em, int64_t epochs, bool validated) {
+  std::printf("epoch %2lld/%lld  train loss %.4f acc %.4f", (long long)em.epoch, (long long)epochs, em.trainLoss,
+              em.trainAcc);
+  if (validated)
+    std::printf(" | val loss %.4f acc %.4f", em.valLoss, em.valAcc);
+  std::printf(" | test loss %.4f acc %.4f | lr %g | %.1f s, %.0f ex/s\n", em.testLoss, em.testAcc, em.lr, em.seconds,
+              em.examplesPerSecond);
+  std::fflush(stdout);
+}
+
+// The end of an epoch: its state into the checkpoint (atomically), the metrics and the plot.
+void saveEpoch(const ModelInfo &m, const Options &o, TrainState &s, bool resumed, const Optimizer &opt,
+               const LrSchedule &schedule, const std::mt19937_64 &rng, const std::string &dataName) {
+  s.optimizer = o.optimizer.name;
+  s.optimizerSteps = opt.steps();
+  s.optimizerSlots = opt.slots();
+  s.lr = schedule.lr();
+  s.plateauBest = schedule.best;
+  s.plateauWait = schedule.wait;
+  std::ostringstream rs;
+  rs << rng;
+  s.rng = rs.str();
+  if (!o.checkpoint.empty()) {
+    try {
+      saveCheckpoint(o.checkpoint, m, s);
+    } catch (const Error &e) {
+      throw Error(std::string(e.what()) + (s.epochsDone > 1 || resumed
+                                               ? "; the checkpoint of epoch " + std::to_string(s.epochsDone - 1) +
+                                                     " is intact"
+                                               : "; no checkpoint was saved"));
+    }
+  }
+  if (!o.metrics.empty())
+    writeMetricsCsv(o.metrics, s.history);
+  if (!o.plot.empty())
+    writePlotSvg(o.plot, std::string(m.name) + " on " + dataName, s.history);
+}
+
+int runTraining(const ModelInfo &m, const Options &options) {
+  Options o = options;
+  // --threads, else (0) the Halide runtime's default; the second call returns the count.
+  halide_set_num_threads(o.threads);
+  const int threads = halide_set_num_threads(o.threads);
+
+  bool resumed = false;
+  TrainState s = startingState(m, o, resumed);
   if (resumed && s.epochsDone >= o.epochs && !o.eval) {
     std::printf("%s: the checkpoint has already trained %lld of %lld epochs; nothing to do\n", m.name,
                 (long long)s.epochsDone, (long long)o.epochs);
     return kExitOk;
   }
+  if (!o.eval)
+    for (const auto &[path, flag] : {std::pair{o.checkpoint, "--checkpoint"}, {o.metrics, "--metrics"}, {o.plot, "--plot"}})
+      if (!path.empty())
+        checkWritable(path, flag);
 
-  if (!o.eval) {
-    if (!o.checkpoint.empty())
-      checkWritable(o.checkpoint, "--checkpoint");
-    if (!o.metrics.empty())
-      checkWritable(o.metrics, "--metrics");
-    if (!o.plot.empty())
-      checkWritable(o.plot, "--plot");
-  }
-
-  // --- data (--eval reads the test set only) ---
+  // --eval reads the test set only.
   DataSplits data = loadData(o.data, m.classes, /*withTrainingSet=*/!o.eval);
   Pipelines pipes = choosePipelines(m, o.device);
-  if (o.eval) {
-    if (data.test.count == 0)
-      throw Error("the data set '" + data.name + "' has no test examples");
-    int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
-    Examples test = prepare(m, data.test, 0, testCount, o.normalize);
-    Evaluation t = evaluate(m, pipes, s.params, test);
-    std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
-                o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy,
-                formatCount(test.count).c_str());
-    return kExitOk;
-  }
+  if (o.eval)
+    return evaluateCheckpoint(m, o, s, data, pipes);
   if (!resumed) {
     s.data = data.name;
     s.batch = o.batch;
   }
-  if (data.train.count == 0 || data.test.count == 0)
-    throw Error("the data set '" + data.name + "' has " + std::to_string(data.train.count) +
-                " training and " + std::to_string(data.test.count) +
-                " test examples; training needs some of each");
-  if (o.val >= data.train.count)
-    throw UsageError("--val " + std::to_string(o.val) +
-                     " would leave no training examples (the data set has " +
-                     std::to_string(data.train.count) + ")");
-  int64_t trainCount = data.train.count - o.val;
-  int64_t valCount = o.val;
-  if (o.limitTrain > 0)
-    trainCount = std::min(trainCount, o.limitTrain);
-  int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
-  Examples train = prepare(m, data.train, 0, trainCount, o.normalize);
-  Examples val = prepare(m, data.train, data.train.count - valCount, valCount, o.normalize);
-  Examples test = prepare(m, data.test, 0, testCount, o.normalize);
+  Splits d = splitData(m, o, data);
 
   std::vector<int64_t> sizes;
-  int64_t totalParams = 0;
-  for (int i = 0; i < m.numParams; ++i) {
+  for (int i = 0; i < m.numParams; ++i)
     sizes.push_back(m.params[i].count);
-    totalParams += m.params[i].count;
-  }
   Optimizer opt(o.optimizer, sizes);
   LrSchedule schedule(o.schedule, o.optimizer.lr);
   std::mt19937_64 rng;
@@ -389,108 +553,22 @@ int runTraining(const ModelInfo &m, const Options &options) {
     if (!in)
       throw Error("checkpoint '" + o.checkpoint + "' is damaged (shuffling state)");
   }
-  if (resumed) {
-    if (s.optimizer != o.optimizer.name || s.optimizerSlots.size() != opt.slots().size())
-      throw Error("checkpoint '" + o.checkpoint + "' was trained with " + s.optimizer +
-                  "; resume with the same optimizer settings (--optimizer " + s.optimizer + ")");
-    for (size_t j = 0; j < s.optimizerSlots.size(); ++j)
-      if (s.optimizerSlots[j].size() != opt.slots()[j].size())
-        throw Error("checkpoint '" + o.checkpoint + "' is damaged (optimizer state sizes)");
-    if (s.data != data.name || s.batch != o.batch)
-      throw Error("checkpoint '" + o.checkpoint + "' was trained on " + s.data + " with batch " +
-                  std::to_string(s.batch) + "; resume with the same --data and --batch");
-    opt.slots() = s.optimizerSlots;
-    opt.setSteps(s.optimizerSteps);
-    schedule.setLr(s.lr);
-    schedule.best = s.plateauBest;
-    schedule.wait = s.plateauWait;
-  }
+  if (resumed)
+    restoreTraining(s, o, data, opt, schedule);
+  printRunHeader(m, o, s, resumed, data, d, pipes, schedule.lr());
 
-  std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
-              formatCount(totalParams).c_str(), data.description.c_str(), formatCount(train.count).c_str(),
-              formatCount(val.count).c_str(), formatCount(test.count).c_str());
-  std::string momentum = o.optimizer.name != "adam" && o.optimizer.momentum > 0
-                             ? " momentum " + formatNumber(o.optimizer.momentum) +
-                                   (o.optimizer.nesterov && o.optimizer.name == "sgd" ? " (Nesterov)" : "")
-                             : "";
-  std::printf("%s lr %g%s, batch %lld, %lld epoch%s, %s init (biases %s), seed %lld, on the %s%s\n",
-              o.optimizer.name.c_str(), schedule.lr(), momentum.c_str(), (long long)o.batch, (long long)o.epochs,
-              o.epochs == 1 ? "" : "s",
-              o.init.c_str(), o.biasInit.c_str(), (long long)o.seed, pipes.gpu ? "GPU" : "CPU",
-              resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
-  std::fflush(stdout);
-
-  // --- buffers: one batch of inputs, the parameters and their gradients in place ---
-  const int64_t size = exampleSize(m);
-  const int64_t batchCap = std::min(o.batch, train.count);
-  std::vector<float> xBatch(static_cast<size_t>(batchCap * size));
-  std::vector<int32_t> yBatch(static_cast<size_t>(batchCap));
-  std::vector<std::vector<float>> grads;
-  std::vector<Buffer<float>> pb, gb;
-  for (int i = 0; i < m.numParams; ++i) {
-    grads.emplace_back(static_cast<size_t>(m.params[i].count));
-    pb.push_back(paramBuffer(m.params[i], s.params[i]));
-    gb.push_back(paramBuffer(m.params[i], grads[i]));
-  }
-  MicroBatchedStep microStep(gb, pipes.gpu ? batchCap : kMicroBatch, threads);
-  MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
-    return callPipeline(pipes.trainStep, args, 2 + pb.size(), {x, y});
-  };
+  StepBuffers buffers(m, s, pipes, std::min(o.batch, d.train.count), threads);
   Progress progress(!o.quiet && isatty(2));
-
   for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
-    const std::vector<int64_t> order = shuffledOrder(train.count, rng);
-    auto start = std::chrono::steady_clock::now();
-    double lossSum = 0;
-    int64_t correct = 0, seen = 0, step = 0;
-    for (int64_t first = 0; first < train.count; first += o.batch, ++step) {
-      int64_t n = std::min(o.batch, train.count - first);
-      for (int64_t i = 0; i < n; ++i) {
-        int64_t ex = order[first + i];
-        std::copy(train.x.begin() + ex * size, train.x.begin() + (ex + 1) * size, xBatch.begin() + i * size);
-        yBatch[i] = train.y[ex];
-      }
-      Buffer<float> x = inputBuffer(m, xBatch.data(), n);
-      Buffer<int32_t> y(yBatch.data(), static_cast<int>(n));
-      if (microStep.run(callStep, x, y, pb) != 0)
-        throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
-      double loss = microStep.loss();
-      if (!std::isfinite(loss)) {
-        progress.clear();
-        std::string kept = s.epochsDone > 0 && !o.checkpoint.empty()
-                               ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " +
-                                     std::to_string(s.epochsDone) + "), is intact"
-                               : "no checkpoint was saved yet";
-        throw Error("training diverged: the loss became " +
-                        std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " +
-                        std::to_string(epoch) + ", step " + std::to_string(step + 1) + " (learning rate " +
-                        formatNumber(schedule.lr()) + "); " + kept,
-                    kExitDiverged);
-      }
-      lossSum += loss * double(n);
-      correct += microStep.correct();
-      seen += n;
-      opt.step(s.params, grads, schedule.lr());
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      progress.update(epoch, o.epochs, seen, train.count, lossSum / double(seen),
-                      double(correct) / double(seen), double(seen) / std::max(secs, 1e-9));
-    }
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    progress.clear();
-
+    const std::vector<int64_t> order = shuffledOrder(d.train.count, rng);
     EpochMetrics em;
-    em.epoch = epoch;
-    em.trainLoss = lossSum / double(seen);
-    em.trainAcc = double(correct) / double(seen);
-    em.lr = schedule.lr();
-    em.seconds = secs;
-    em.examplesPerSecond = double(seen) / secs;
-    if (val.count) {
-      Evaluation v = evaluate(m, pipes, s.params, val);
+    int64_t steps = trainEpoch(m, o, s, d.train, order, pipes, buffers, opt, schedule, progress, epoch, em);
+    if (d.val.count) {
+      Evaluation v = evaluate(m, pipes, s.params, d.val);
       em.valLoss = v.loss;
       em.valAcc = v.accuracy;
     }
-    Evaluation t = evaluate(m, pipes, s.params, test);
+    Evaluation t = evaluate(m, pipes, s.params, d.test);
     em.testLoss = t.loss;
     em.testAcc = t.accuracy;
     // The last steps of an epoch can overflow the parameters without the loss showing it
@@ -500,50 +578,14 @@ int runTraining(const ModelInfo &m, const Options &options) {
       for (float v : p)
         finite = finite && std::isfinite(v);
     if (!finite)
-      throw Error("training diverged: the parameters or the loss became NaN or infinite at epoch " +
-                      std::to_string(epoch) + ", step " + std::to_string(step) + " (the epoch's last; learning rate " +
-                      formatNumber(schedule.lr()) + "); " +
-                      (s.epochsDone > 0 && !o.checkpoint.empty()
-                           ? "the last good checkpoint, '" + o.checkpoint + "' (epoch " +
-                                 std::to_string(s.epochsDone) + "), is intact"
-                           : "no checkpoint was saved"),
-                  kExitDiverged);
-    schedule.endEpoch(epoch, val.count ? em.valLoss : em.trainLoss);
+      throw divergence("the parameters or the loss became NaN or infinite", epoch, steps, "the epoch's last; ", em.lr,
+                       s, o);
+    schedule.endEpoch(epoch, d.val.count ? em.valLoss : em.trainLoss);
     s.history.push_back(em);
-
-    std::printf("epoch %2lld/%lld  train loss %.4f acc %.4f", (long long)epoch, (long long)o.epochs,
-                em.trainLoss, em.trainAcc);
-    if (val.count)
-      std::printf(" | val loss %.4f acc %.4f", em.valLoss, em.valAcc);
-    std::printf(" | test loss %.4f acc %.4f | lr %g | %.1f s, %.0f ex/s\n", em.testLoss, em.testAcc, em.lr,
-                secs, em.examplesPerSecond);
-    std::fflush(stdout);
+    printEpoch(em, o.epochs, d.val.count > 0);
     warnIfAtChance(m, s.history, o);
-
     s.epochsDone = epoch;
-    s.optimizer = o.optimizer.name;
-    s.optimizerSteps = opt.steps();
-    s.optimizerSlots = opt.slots();
-    s.lr = schedule.lr();
-    s.plateauBest = schedule.best;
-    s.plateauWait = schedule.wait;
-    std::ostringstream rs;
-    rs << rng;
-    s.rng = rs.str();
-    if (!o.checkpoint.empty()) {
-      try {
-        saveCheckpoint(o.checkpoint, m, s);
-      } catch (const Error &e) {
-        throw Error(std::string(e.what()) +
-                    (epoch > 1 || resumed
-                         ? "; the checkpoint of epoch " + std::to_string(epoch - 1) + " is intact"
-                         : "; no checkpoint was saved"));
-      }
-    }
-    if (!o.metrics.empty())
-      writeMetricsCsv(o.metrics, s.history);
-    if (!o.plot.empty())
-      writePlotSvg(o.plot, std::string(m.name) + " on " + data.name, s.history);
+    saveEpoch(m, o, s, resumed, opt, schedule, rng, data.name);
   }
   return kExitOk;
 }
