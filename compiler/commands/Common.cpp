@@ -1,0 +1,141 @@
+#include "commands/Command.h"
+
+#include "tools/Glue.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+namespace lenetc {
+
+const std::vector<Command> &commands() {
+  static const std::vector<Command> all = {
+      {"summary", printSummaryHelp, runSummary}, {"graph", printGraphHelp, runGraph},
+      {"compile", printCompileHelp, runCompile}, {"build", printBuildHelp, runBuild},
+      {"time", printTimeHelp, runTime},          {"autotune", printAutotuneHelp, runAutotune}};
+  return all;
+}
+
+int usageError(const std::string &message, const char *helpCommand) {
+  std::cerr << "lenetc: error: " << message << "\n"
+            << "Run 'lenetc " << helpCommand << "--help' for usage.\n";
+  return 2;
+}
+
+bool isHelp(const std::string &a) { return a == "-h" || a == "--help"; }
+
+int compileOrFail(Compilation &c, const std::string &path, Stage stage) {
+  return c.compileFile(path, stage) ? 0 : 1;
+}
+
+bool outputFileUsable(const std::string &path, std::string &error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path dir = fs::path(path).parent_path();
+  if (fs::is_directory(path, ec))
+    error = "cannot write '" + path + "': it is a directory";
+  else if (!dir.empty() && !fs::is_directory(dir, ec))
+    error = "cannot write '" + path + "': there is no directory '" + dir.string() + "'";
+  return error.empty();
+}
+
+ScheduleOptions cliScheduleOptions() {
+  ScheduleOptions o;
+  o.directory = defaultScheduleDirectory();
+  o.messages = &std::cerr;
+  return o;
+}
+
+int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
+                const ScheduleOptions &schedules, std::string &model, bool log) {
+  Compilation c(&std::cerr);
+  if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
+    return rc;
+  if (!c.checkTrainSettings())
+    return 1;
+  std::vector<LoweredPipeline> pipelines;
+  if (!lowerModule(c.module(), target, schedules, pipelines))
+    return 1;
+  model = modelNameOf(c.module()); // a .mlir input has no AST
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
+  if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
+      !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), glue, error) ||
+      !writeTrainerMain(model, main, error)) {
+    std::cerr << "lenetc: error: " << error << "\n";
+    return 1;
+  }
+  if (log) {
+    for (const auto &p : pipelines)
+      std::cerr << "wrote " << dir << "/" << p.name << ".a, .h\n";
+    std::cerr << "wrote " << dir << "/" << model << "_runtime.a, " << glue << ", " << main << "\n";
+  }
+  return 0;
+}
+
+int parseOutputArgs(const std::vector<std::string> &args, const char *command, void (*help)(std::ostream &),
+                    const char *outputWhat, OutputArgs &out, const ExtraOptions &extra) {
+  std::string usage = std::string(command) + " ";
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string &a = args[i];
+    if (isHelp(a)) {
+      help(std::cout);
+      return 0;
+    }
+    if (a == "-o" || a == "--output" || a == "--target") {
+      if (i + 1 >= args.size())
+        return usageError(a + " needs a value", usage.c_str());
+      (a == "--target" ? out.targetName : out.output) = args[++i];
+    } else if (a == "--schedule") {
+      if (i + 1 >= args.size())
+        return usageError("--schedule needs a file", usage.c_str());
+      out.schedules.files.push_back(args[++i]);
+    } else if (a.rfind("--schedule=", 0) == 0) {
+      out.schedules.files.push_back(a.substr(11));
+    } else if (a == "--default-schedule") {
+      out.schedules.defaultOnly = true;
+    } else if (std::string error; extra && extra(args, i, error)) {
+      if (!error.empty())
+        return usageError(error, usage.c_str());
+    } else if (a.rfind("--target=", 0) == 0) {
+      out.targetName = a.substr(9);
+    } else if (a.rfind("--output=", 0) == 0) {
+      out.output = a.substr(9);
+    } else if (!a.empty() && a[0] == '-') {
+      return usageError("unknown option '" + a + "' for " + command, usage.c_str());
+    } else if (out.path.empty()) {
+      out.path = a;
+    } else {
+      return usageError(std::string(command) + " takes one model file", usage.c_str());
+    }
+  }
+  if (out.path.empty())
+    return usageError(std::string(command) + " needs a model file", usage.c_str());
+  if (out.output.empty() && outputWhat)
+    return usageError(std::string(command) + " needs " + outputWhat, usage.c_str());
+  std::string error;
+  if (!parseTarget(out.targetName, out.target, error))
+    return usageError(error, usage.c_str());
+  return -1;
+}
+
+bool positiveOption(const std::vector<std::string> &args, size_t &i, const std::string &name, int &out,
+                    std::string &error) {
+  if (args[i] != name)
+    return false;
+  if (i + 1 >= args.size()) {
+    error = name + " needs a value";
+    return true;
+  }
+  const std::string &v = args[++i];
+  char *end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || n < 1 || n > 1000000)
+    error = name + " needs a positive integer, not '" + v + "'";
+  else
+    out = static_cast<int>(n);
+  return true;
+}
+
+} // namespace lenetc
