@@ -1,6 +1,7 @@
 #include "dialect/MLIRGen.h"
 
 #include "dialect/Dialect.h"
+#include "lenetc/TrainSettings.h"
 
 #include "mlir/IR/Builders.h"
 
@@ -575,17 +576,15 @@ bool Generator::callAttrs(const Expr &e, const std::vector<Signature> &sigs, con
       double v;
       if (!floatArg(b, p.name, v))
         return false;
-      std::string pname = p.name;
-      bool isRate = pname == "beta1" || pname == "beta2" || pname == "rho";
-      bool isPositive = pname == "lr" || pname == "eps" || pname == "gamma";
-      // A plateau's factor reduces the rate (Keras rejects a factor >= 1 too).
-      bool isFactor = pname == "factor";
-      if (v < 0 || (isPositive && v <= 0) || (isRate && v >= 1) || (isFactor && !(v > 0 && v < 1)))
-        return error(b.get(p.name)->loc, "'" + pname + "' must be " +
-                                             (isRate       ? "in [0, 1)"
-                                              : isFactor   ? "in (0, 1)"
-                                              : isPositive ? "positive"
-                                                           : "non-negative"));
+      // The range the trainer's flag checks too (lenetc/TrainSettings.h).
+      const TrainSettingSpec *spec = findTrainSetting(p.name);
+      SettingRange range = spec ? spec->range : SettingRange::Number;
+      if (!inSettingRange(SettingRange::Number, v) || !inSettingRange(range, v))
+        return error(b.get(p.name)->loc, "'" + std::string(p.name) + "' must be " +
+                                             (range == SettingRange::Rate       ? "in [0, 1)"
+                                              : range == SettingRange::Fraction ? "in (0, 1)"
+                                              : range == SettingRange::Above0   ? "positive"
+                                                                                : "non-negative"));
       attrs.append(p.name, builder_.getF64FloatAttr(v));
     } else if (p.kind == Kind::Bool) {
       bool v;
@@ -638,16 +637,14 @@ bool Generator::trainValue(const TrainSetting &t, NamedAttrList &attrs) {
     attrs.set(t.key, d);
     return true;
   }
-  if (t.key == "batch" || t.key == "epochs")
-    return count(true);
-  if (t.key == "seed" || t.key == "val")
-    return count(false);
-  if (t.key == "init")
-    return word({"xavier_uniform", "lecun_uniform"}, "an initialiser");
-  if (t.key == "bias_init")
-    return word({"zero", "fan_in_uniform"}, "a bias initialiser");
-  if (t.key == "normalize")
-    return word({"unit", "lecun"}, "a normalisation");
+  // The rest as lenetc/TrainSettings.h says: the table the trainer's flags are checked by.
+  static const std::map<std::string, const char *> what = {
+      {"init", "an initialiser"}, {"bias_init", "a bias initialiser"}, {"normalize", "a normalisation"}};
+  const TrainSettingSpec *spec = findTrainSetting(t.key);
+  if (spec && what.count(t.key))
+    return word(spec->choices, what.at(t.key));
+  if (spec && (spec->range == SettingRange::Positive || spec->range == SettingRange::Count))
+    return count(spec->range == SettingRange::Positive);
   static const std::vector<std::string> keys = {"data", "optimizer", "lr_schedule", "batch", "epochs",
                                                 "init", "bias_init", "seed",        "val",   "normalize"};
   return error(t.loc, "unknown train setting '" + t.key + "'" + didYouMean(t.key, keys) +

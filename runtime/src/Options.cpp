@@ -1,6 +1,7 @@
 #include "Options.h"
 
 #include "Error.h"
+#include "lenetc/TrainSettings.h"
 
 #include <cerrno>
 #include <cmath>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <functional>
 #include <map>
+#include <stdexcept>
 
 namespace lenetc {
 
@@ -73,6 +75,28 @@ std::string parseWord(const std::string &flag, const std::string &v,
   throw UsageError(flag + " must be one of " + list + ", got '" + v + "'");
 }
 
+// A train setting's flag and value, checked against its entry in lenetc/TrainSettings.h.
+const TrainSettingSpec &spec(const std::string &flag) {
+  const TrainSettingSpec *s = findTrainSetting(flag);
+  if (!s)
+    throw std::logic_error("no train setting " + flag);
+  return *s;
+}
+int64_t integerSetting(const std::string &flag, const std::string &v) {
+  return parseInt(flag, v, spec(flag).range == SettingRange::Positive ? 1 : 0);
+}
+double numberSetting(const std::string &flag, const std::string &v) {
+  switch (spec(flag).range) {
+  case SettingRange::Rate:
+    return parseRate(flag, v);
+  case SettingRange::Fraction:
+    return parseFactor(flag, v);
+  default:
+    return parseFloat(flag, v, 0, spec(flag).range == SettingRange::Above0);
+  }
+}
+std::string wordSetting(const std::string &flag, const std::string &v) { return parseWord(flag, v, spec(flag).choices); }
+
 void printHelp(const ModelInfo &m, const std::string &prog) {
   const TrainDefaults &d = m.defaults;
   std::printf(
@@ -136,49 +160,49 @@ using Setter = std::function<void(const std::string &)>;
 std::map<std::string, Setter> valueFlags(Options &o) {
   return {
       {"--data", [&](const std::string &v) { o.data = v; }},
-      {"--val", [&](const std::string &v) { o.val = parseInt("--val", v, 0); }},
+      {"--val", [&](const std::string &v) { o.val = integerSetting("--val", v); }},
       {"--limit-train", [&](const std::string &v) { o.limitTrain = parseLimit("--limit-train", v); }},
       {"--limit-test", [&](const std::string &v) { o.limitTest = parseLimit("--limit-test", v); }},
       {"--normalize",
        [&](const std::string &v) {
-         o.normalize = parseWord("--normalize", v, {"unit", "lecun"});
+         o.normalize = wordSetting("--normalize", v);
        }},
-      {"--epochs", [&](const std::string &v) { o.epochs = parseInt("--epochs", v, 1); }},
-      {"--batch", [&](const std::string &v) { o.batch = parseInt("--batch", v, 1); }},
-      {"--seed", [&](const std::string &v) { o.seed = parseInt("--seed", v, 0); }},
+      {"--epochs", [&](const std::string &v) { o.epochs = integerSetting("--epochs", v); }},
+      {"--batch", [&](const std::string &v) { o.batch = integerSetting("--batch", v); }},
+      {"--seed", [&](const std::string &v) { o.seed = integerSetting("--seed", v); }},
       {"--init",
        [&](const std::string &v) {
-         o.init = parseWord("--init", v, {"xavier_uniform", "lecun_uniform"});
+         o.init = wordSetting("--init", v);
        }},
       {"--bias-init",
        [&](const std::string &v) {
-         o.biasInit = parseWord("--bias-init", v, {"zero", "fan_in_uniform"});
+         o.biasInit = wordSetting("--bias-init", v);
        }},
       {"--optimizer",
        [&](const std::string &v) {
-         o.optimizer.name = parseWord("--optimizer", v, {"sgd", "adam", "rmsprop"});
+         o.optimizer.name = wordSetting("--optimizer", v);
        }},
-      {"--lr", [&](const std::string &v) { o.optimizer.lr = parseFloat("--lr", v, 0, true); }},
+      {"--lr", [&](const std::string &v) { o.optimizer.lr = numberSetting("--lr", v); }},
       {"--momentum",
-       [&](const std::string &v) { o.optimizer.momentum = parseFloat("--momentum", v, 0, false); }},
-      {"--beta1", [&](const std::string &v) { o.optimizer.beta1 = parseRate("--beta1", v); }},
-      {"--beta2", [&](const std::string &v) { o.optimizer.beta2 = parseRate("--beta2", v); }},
-      {"--rho", [&](const std::string &v) { o.optimizer.rho = parseRate("--rho", v); }},
-      {"--eps", [&](const std::string &v) { o.optimizer.eps = parseFloat("--eps", v, 0, true); }},
+       [&](const std::string &v) { o.optimizer.momentum = numberSetting("--momentum", v); }},
+      {"--beta1", [&](const std::string &v) { o.optimizer.beta1 = numberSetting("--beta1", v); }},
+      {"--beta2", [&](const std::string &v) { o.optimizer.beta2 = numberSetting("--beta2", v); }},
+      {"--rho", [&](const std::string &v) { o.optimizer.rho = numberSetting("--rho", v); }},
+      {"--eps", [&](const std::string &v) { o.optimizer.eps = numberSetting("--eps", v); }},
       {"--weight-decay",
-       [&](const std::string &v) { o.optimizer.weightDecay = parseFloat("--weight-decay", v, 0, false); }},
+       [&](const std::string &v) { o.optimizer.weightDecay = numberSetting("--weight-decay", v); }},
       {"--lr-schedule",
        [&](const std::string &v) {
-         o.schedule.name = parseWord("--lr-schedule", v, {"constant", "step", "plateau"});
+         o.schedule.name = wordSetting("--lr-schedule", v);
        }},
-      {"--step-every", [&](const std::string &v) { o.schedule.every = parseInt("--step-every", v, 1); }},
+      {"--step-every", [&](const std::string &v) { o.schedule.every = integerSetting("--step-every", v); }},
       {"--step-gamma",
-       [&](const std::string &v) { o.schedule.gamma = parseFloat("--step-gamma", v, 0, true); }},
+       [&](const std::string &v) { o.schedule.gamma = numberSetting("--step-gamma", v); }},
       {"--plateau-factor",
-       [&](const std::string &v) { o.schedule.factor = parseFactor("--plateau-factor", v); }},
+       [&](const std::string &v) { o.schedule.factor = numberSetting("--plateau-factor", v); }},
       {"--plateau-patience",
-       [&](const std::string &v) { o.schedule.patience = parseInt("--plateau-patience", v, 0); }},
-      {"--min-lr", [&](const std::string &v) { o.schedule.minLr = parseFloat("--min-lr", v, 0, false); }},
+       [&](const std::string &v) { o.schedule.patience = integerSetting("--plateau-patience", v); }},
+      {"--min-lr", [&](const std::string &v) { o.schedule.minLr = numberSetting("--min-lr", v); }},
       {"--checkpoint", [&](const std::string &v) { o.checkpoint = v; }},
       {"--metrics", [&](const std::string &v) { o.metrics = v; }},
       {"--plot", [&](const std::string &v) { o.plot = v; }},
