@@ -1,10 +1,11 @@
 // Lowering: a function of the lenet dialect (after autodiff) -> one Halide pipeline.
 //
 // Inputs become ImageParams in the function's argument order, then one per `lenet.param`
-// in program order; outputs are the function's results. Every op becomes the Func its
-// name gives (halideName: `c3.grad_w` -> `c3__grad_w`), so schedules and tests address Funcs
-// by the model's names. The batch extent is the input's last Halide dimension, known only
-// at run time.
+// in program order; outputs are the function's results. Every op lowers itself
+// (HalideLoweringOpInterface) to the Func its name gives (halideName: `c3.grad_w` ->
+// `c3__grad_w`), so schedules and tests address Funcs by the model's names, and leaves a
+// record (LoweredOp) that the schedule generators read. The batch extent is the input's
+// last Halide dimension, known only at run time.
 #pragma once
 
 #include "Halide.h"
