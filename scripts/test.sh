@@ -5,7 +5,7 @@
 # and tests/fuzz/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 ctest --test-dir build --output-on-failure -j "$(nproc)"
 
 echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"

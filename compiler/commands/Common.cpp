@@ -1,10 +1,14 @@
 #include "commands/Command.h"
 
 #include "tools/Glue.h"
+#include "tools/Graph.h"
+#include "tools/Layers.h"
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 namespace lenetc {
 
@@ -46,6 +50,29 @@ ScheduleOptions cliScheduleOptions() {
   return o;
 }
 
+// What the trainer's run report shows of the model: the summary and the graph, drawn from a
+// compilation of its own (they read the forward function, before autodiff). The SVG is also
+// left in `dir`; without Graphviz there is none, and the report says so.
+static ModelDrawings drawModel(const std::string &path, const std::string &dir, const std::string &model) {
+  ModelDrawings d;
+  Compilation forward(nullptr);
+  if (!forward.compileFile(path, Stage::MLIR))
+    return d;
+  ModelSummary summary = summarize(forward.module());
+  std::ostringstream table;
+  printSummary(summary, table);
+  d.summary = table.str();
+  std::string svgPath = dir + "/" + model + "_graph.svg", error;
+  if (writeGraph(summary, svgPath, error)) {
+    std::ifstream in(svgPath);
+    std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Inline in HTML: the <svg> element itself, without the XML prolog and DOCTYPE.
+    if (size_t start = svg.find("<svg"); start != std::string::npos)
+      d.graphSvg = svg.substr(start);
+  }
+  return d;
+}
+
 int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
                 const ScheduleOptions &schedules, std::string &model, bool log) {
   Compilation c(&std::cerr);
@@ -61,7 +88,8 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
   std::filesystem::create_directories(dir, ec);
   std::string error, glue = dir + "/" + model + "_model.cpp", main = dir + "/" + model + "_main.cpp";
   if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
-      !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), glue, error) ||
+      !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), drawModel(path, dir, model),
+                      glue, error) ||
       !writeTrainerMain(model, main, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     return 1;

@@ -21,9 +21,28 @@ std::string quoted(const std::string &s) {
   for (char c : s) {
     if (c == '"' || c == '\\')
       out += '\\';
-    out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if (c == '\r' || c == '\t')
+      out += ' ';
+    else
+      out += c;
   }
   return out + "\"";
+}
+
+// A text of many lines as adjacent string literals, a line each.
+std::string quotedLines(const std::string &s) {
+  if (s.empty())
+    return "\"\"";
+  std::string out;
+  for (size_t start = 0; start < s.size();) {
+    size_t end = s.find('\n', start);
+    end = end == std::string::npos ? s.size() : end + 1;
+    out += (out.empty() ? "" : "\n    ") + quoted(s.substr(start, end - start));
+    start = end;
+  }
+  return out;
 }
 
 // Fan-in and fan-out of a parameter, from the op that owns it (as PyTorch computes them
@@ -110,7 +129,7 @@ std::string trainDefaults(ModuleOp module) {
 } // namespace
 
 bool writeModelGlue(ModuleOp module, const std::string &sourcePath, const std::string &target, bool gpu,
-                    const std::string &path, std::string &error) {
+                    const ModelDrawings &drawings, const std::string &path, std::string &error) {
   FuncOp train;
   for (auto f : module.getOps<FuncOp>())
     if (f.getName().endswith("_train_step"))
@@ -151,11 +170,11 @@ bool writeModelGlue(ModuleOp module, const std::string &sourcePath, const std::s
                  "extern \"C\" const lenetc::ModelInfo {} = {{\n"
                  "    {},\n    {},\n    {}, {{{}}},\n    {},\n    {}, kParams,\n"
                  "    {}_train_step_argv,\n    {}_infer_argv,\n    {},\n    {},\n    {},\n    {},\n"
-                 "    {}_infer_one_argv,\n}};\n",
+                 "    {}_infer_one_argv,\n    {},\n    {},\n}};\n",
                  modelSymbol(model), quoted(model), quoted(sourcePath), input.size(), fmt::join(inputDims, ", "),
                  classes, numParams, model, model, trainDefaults(module),
                  gpu ? model + "_train_step_gpu_argv" : "nullptr", gpu ? model + "_infer_gpu_argv" : "nullptr",
-                 quoted(target), model);
+                 quoted(target), model, quotedLines(drawings.summary), quotedLines(drawings.graphSvg));
 
   std::ofstream out(path, std::ios::trunc);
   out << text;

@@ -2,6 +2,8 @@
 
 #include "Error.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -50,16 +52,12 @@ void writeMetricsCsv(const std::string &path, const std::vector<EpochMetrics> &h
 
 namespace {
 
-struct Series {
-  std::string label, color;
-  std::vector<double> values; // per epoch; negative = absent
-};
-
-// One panel: axes, grid, ticks, a line per series, a legend.
+// One panel: axes, grid, ticks, a line (and a dot per epoch) per series, a legend.
 // The legend sits where the curves are not: top right for a falling loss, bottom right for
 // a rising accuracy.
-void panel(std::ostringstream &os, double x0, double y0, double w, double h, const std::string &title,
+void panel(std::string &out, double x0, double y0, double w, double h, const std::string &title,
            const std::vector<Series> &series, int64_t epochs, bool unitRange) {
+  auto os = std::back_inserter(out);
   const double lx = x0 + w - 110, ly = unitRange ? y0 + h - 56 : y0;
   double lo = unitRange ? 0 : 1e300, hi = unitRange ? 1 : -1e300;
   if (!unitRange)
@@ -71,49 +69,55 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h, con
         }
   if (lo > hi)
     lo = 0, hi = 1;
-  if (!unitRange) {
+  if (!unitRange && hi - lo <= 1e-9 * std::max(1.0, std::fabs(hi))) // a flat curve (a constant rate)
+    lo = hi * 0.9, hi = hi * 1.1 + 1e-9;
+  else if (!unitRange) {
     double pad = (hi - lo) * 0.08 + 1e-9;
     lo = std::max(0.0, lo - pad);
     hi += pad;
   }
   auto X = [&](double e) { return x0 + (epochs > 1 ? (e - 1) / double(epochs - 1) : 0.5) * w; };
   auto Y = [&](double v) { return y0 + h - (v - lo) / (hi - lo) * h; };
-  os << "<text x='" << x0 + w / 2 << "' y='" << y0 - 12 << "' text-anchor='middle' font-size='15'>" << title
-     << "</text>\n";
-  os << "<rect x='" << x0 << "' y='" << y0 << "' width='" << w << "' height='" << h
-     << "' fill='none' stroke='#888'/>\n";
+  fmt::format_to(os, "<text x='{}' y='{}' text-anchor='middle' font-size='15'>{}</text>\n", x0 + w / 2, y0 - 12,
+                 xmlEscaped(title));
+  fmt::format_to(os, "<rect x='{}' y='{}' width='{}' height='{}' fill='none' stroke='#888'/>\n", x0, y0, w, h);
   for (int i = 0; i <= 5; ++i) {
     double v = lo + (hi - lo) * i / 5;
-    os << "<line x1='" << x0 << "' x2='" << x0 + w << "' y1='" << Y(v) << "' y2='" << Y(v)
-       << "' stroke='#eee'/><text x='" << x0 - 6 << "' y='" << Y(v) + 4
-       << "' text-anchor='end' font-size='11'>";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    os << buf << "</text>\n";
+    fmt::format_to(os,
+                   "<line x1='{}' x2='{}' y1='{:.2f}' y2='{:.2f}' stroke='#eee'/><text x='{}' y='{:.2f}' "
+                   "text-anchor='end' font-size='11'>{:.3g}</text>\n",
+                   x0, x0 + w, Y(v), Y(v), x0 - 6, Y(v) + 4, v);
   }
   int64_t step = std::max<int64_t>(1, epochs / 10);
   for (int64_t e = 1; e <= epochs; e += step)
-    os << "<text x='" << X(double(e)) << "' y='" << y0 + h + 16 << "' text-anchor='middle' font-size='11'>"
-       << e << "</text>\n";
-  os << "<text x='" << x0 + w / 2 << "' y='" << y0 + h + 34
-     << "' text-anchor='middle' font-size='12'>epoch</text>\n";
+    fmt::format_to(os, "<text x='{:.2f}' y='{}' text-anchor='middle' font-size='11'>{}</text>\n", X(double(e)),
+                   y0 + h + 16, e);
+  fmt::format_to(os, "<text x='{}' y='{}' text-anchor='middle' font-size='12'>epoch</text>\n", x0 + w / 2,
+                 y0 + h + 34);
   int legend = 0;
   for (const auto &s : series) {
-    std::string points;
+    std::string points, dots;
     for (size_t i = 0; i < s.values.size(); ++i)
-      if (s.values[i] >= 0 && std::isfinite(s.values[i]))
-        points += std::to_string(X(double(i + 1))) + "," + std::to_string(Y(s.values[i])) + " ";
+      if (s.values[i] >= 0 && std::isfinite(s.values[i])) {
+        fmt::format_to(std::back_inserter(points), "{:.2f},{:.2f} ", X(double(i + 1)), Y(s.values[i]));
+        fmt::format_to(std::back_inserter(dots), "<circle cx='{:.2f}' cy='{:.2f}' r='2.5' fill='{}'/>",
+                       X(double(i + 1)), Y(s.values[i]), s.color);
+      }
     if (points.empty())
       continue;
-    os << "<polyline fill='none' stroke='" << s.color << "' stroke-width='2' points='" << points << "'/>\n";
-    os << "<line x1='" << lx + 10 << "' x2='" << lx + 30 << "' y1='" << ly + 14 + 16 * legend << "' y2='"
-       << ly + 14 + 16 * legend << "' stroke='" << s.color << "' stroke-width='2'/><text x='" << lx + 36
-       << "' y='" << ly + 18 + 16 * legend << "' font-size='12'>" << s.label << "</text>\n";
+    fmt::format_to(os, "<polyline fill='none' stroke='{}' stroke-width='2' points='{}'/>\n{}\n", s.color, points,
+                   dots);
+    fmt::format_to(os,
+                   "<line x1='{}' x2='{}' y1='{}' y2='{}' stroke='{}' stroke-width='2'/><text x='{}' y='{}' "
+                   "font-size='12'>{}</text>\n",
+                   lx + 10, lx + 30, ly + 14 + 16 * legend, ly + 14 + 16 * legend, s.color, lx + 36,
+                   ly + 18 + 16 * legend, xmlEscaped(s.label));
     ++legend;
   }
 }
 
-// Text as SVG (XML) character data: a title names the data set, which may be any path.
+} // namespace
+
 std::string xmlEscaped(const std::string &text) {
   std::string out;
   for (char c : text) {
@@ -123,37 +127,55 @@ std::string xmlEscaped(const std::string &text) {
       out += "&lt;";
     else if (c == '>')
       out += "&gt;";
+    else if (c == '\'')
+      out += "&#39;";
+    else if (c == '"')
+      out += "&quot;";
     else
       out += c;
   }
   return out;
 }
 
-} // namespace
+std::vector<Series> lossSeries(const std::vector<EpochMetrics> &history) {
+  std::vector<Series> s = {{"train", "#1f77b4", {}}, {"validation", "#2ca02c", {}}, {"test", "#d62728", {}}};
+  for (const auto &m : history) {
+    s[0].values.push_back(m.trainLoss);
+    s[1].values.push_back(m.valLoss);
+    s[2].values.push_back(m.testLoss);
+  }
+  return s;
+}
+
+std::vector<Series> accuracySeries(const std::vector<EpochMetrics> &history) {
+  std::vector<Series> s = lossSeries({});
+  for (const auto &m : history) {
+    s[0].values.push_back(m.trainAcc);
+    s[1].values.push_back(m.valAcc);
+    s[2].values.push_back(m.testAcc);
+  }
+  return s;
+}
+
+std::string chartSvg(const std::string &title, const std::vector<Series> &series, int64_t epochs, bool unitRange) {
+  std::string out = "<svg xmlns='http://www.w3.org/2000/svg' width='440' height='340' class='chart' "
+                    "font-family='Helvetica, Arial, sans-serif'>\n<rect width='440' height='340' fill='white'/>\n";
+  panel(out, 70, 40, 340, 250, title, series, epochs, unitRange);
+  return out + "</svg>\n";
+}
 
 void writePlotSvg(const std::string &path, const std::string &title,
                   const std::vector<EpochMetrics> &history) {
-  std::vector<Series> loss = {
-      {"train", "#1f77b4", {}}, {"validation", "#2ca02c", {}}, {"test", "#d62728", {}}};
-  std::vector<Series> acc = loss;
-  for (const auto &m : history) {
-    loss[0].values.push_back(m.trainLoss);
-    loss[1].values.push_back(m.valLoss);
-    loss[2].values.push_back(m.testLoss);
-    acc[0].values.push_back(m.trainAcc);
-    acc[1].values.push_back(m.valAcc);
-    acc[2].values.push_back(m.testAcc);
-  }
-  std::ostringstream os;
-  os << "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='380' font-family='Helvetica, Arial, "
-        "sans-serif'>\n<rect width='900' height='380' fill='white'/>\n";
-  os << "<text x='450' y='22' text-anchor='middle' font-size='16' font-weight='bold'>" << xmlEscaped(title)
-     << "</text>\n";
+  std::string out = "<svg xmlns='http://www.w3.org/2000/svg' width='900' height='380' font-family='Helvetica, "
+                    "Arial, sans-serif'>\n<rect width='900' height='380' fill='white'/>\n";
+  fmt::format_to(std::back_inserter(out),
+                 "<text x='450' y='22' text-anchor='middle' font-size='16' font-weight='bold'>{}</text>\n",
+                 xmlEscaped(title));
   int64_t epochs = static_cast<int64_t>(history.size());
-  panel(os, 70, 60, 340, 250, "loss", loss, epochs, false);
-  panel(os, 520, 60, 340, 250, "accuracy", acc, epochs, true);
-  os << "</svg>\n";
-  writeFileAtomically(path, os.str());
+  panel(out, 70, 60, 340, 250, "loss", lossSeries(history), epochs, false);
+  panel(out, 520, 60, 340, 250, "accuracy", accuracySeries(history), epochs, true);
+  out += "</svg>\n";
+  writeFileAtomically(path, out);
 }
 
 void Progress::update(int64_t epoch, int64_t epochs, int64_t done, int64_t total, double loss, double acc,

@@ -12,6 +12,16 @@ namespace lenetc {
 
 // Writes the whole history (atomically: a rewrite per epoch is cheap and never half-done).
 void writeMetricsCsv(const std::string &path, const std::vector<EpochMetrics> &history);
+// A curve per epoch; a negative value is absent (no validation split).
+struct Series {
+  std::string label, color;
+  std::vector<double> values;
+};
+// Train, validation and test loss, and accuracy, per epoch.
+std::vector<Series> lossSeries(const std::vector<EpochMetrics> &history);
+std::vector<Series> accuracySeries(const std::vector<EpochMetrics> &history);
+// One chart as an <svg> element of its own (the run report's), in [0, 1] if `unitRange`.
+std::string chartSvg(const std::string &title, const std::vector<Series> &series, int64_t epochs, bool unitRange);
 // Loss and accuracy per epoch, train / validation / test, as two side-by-side panels.
 void writePlotSvg(const std::string &path, const std::string &title,
                   const std::vector<EpochMetrics> &history);
@@ -29,6 +39,9 @@ private:
   bool drawn_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
+
+// Text as XML (SVG, HTML) character data or attribute value.
+std::string xmlEscaped(const std::string &text);
 
 // Writes `text` to `path` through a temporary file and a rename.
 void writeFileAtomically(const std::string &path, const std::string &text);

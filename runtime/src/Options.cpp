@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -102,7 +103,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
   std::printf(
       "Usage: %s [OPTIONS]                      train, evaluating each epoch\n"
       "       %s --eval [--checkpoint FILE]     evaluate a checkpoint on the test set\n"
-      "       %s predict IMAGE [--checkpoint FILE]   class probabilities of a 28x28 .pgm or .png\n\n"
+      "       %s predict IMAGE [--checkpoint FILE]   class probabilities of a 28x28 .pgm or .png\n"
+      "       %s report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n\n"
       "Trains %s, compiled by lenetc from %s (%d parameter tensors). Defaults come from the\n"
       "model's train block; every flag overrides them.\n\n"
       "Data:\n"
@@ -139,13 +141,17 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "                          settings it keeps (a flag may repeat them, not change them)\n"
       "  --metrics FILE.csv      per-epoch metrics\n"
       "  --plot FILE.svg         loss and accuracy curves\n"
+      "  --report FILE.html      the run report, one page rewritten after every epoch: curves,\n"
+      "                          confusion matrix, the test images most wrong, the first\n"
+      "                          layer's filters (default: the checkpoint's name with .html)\n"
+      "  --no-report             write none\n"
       "  --threads N             worker threads (default: all cores)\n"
       "  --device auto|cpu|gpu   (default: auto)\n"
       "  --quiet                 no progress bar\n"
       "  -h, --help\n\n"
       "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
       "3 training diverged (the last good checkpoint is kept).\n",
-      prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
+      prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
       std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, (long long)d.val,
       d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
       fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
@@ -206,6 +212,7 @@ std::map<std::string, Setter> valueFlags(Options &o) {
       {"--checkpoint", [&](const std::string &v) { o.checkpoint = v; }},
       {"--metrics", [&](const std::string &v) { o.metrics = v; }},
       {"--plot", [&](const std::string &v) { o.plot = v; }},
+      {"--report", [&](const std::string &v) { o.report = v; }},
       {"--threads",
        [&](const std::string &v) {
          o.threads = static_cast<int>(std::min<int64_t>(parseInt("--threads", v, 1), 1024));
@@ -225,6 +232,7 @@ std::map<std::string, std::function<void()>> switchFlags(Options &o) {
       {"--resume", [&] { o.resume = true; }},
       {"--eval", [&] { o.eval = true; }},
       {"--quiet", [&] { o.quiet = true; }},
+      {"--no-report", [&] { o.report.clear(); }},
   };
 }
 
@@ -256,8 +264,15 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       printHelp(m, prog);
       return false;
     }
-    if (i == 1 && a == "predict") {
-      o.command = "predict";
+    if (i == 1 && (a == "predict" || a == "report")) {
+      o.command = a;
+      continue;
+    }
+    if (o.command == "report" && (a == "-o" || a == "--output")) {
+      if (i + 1 >= argc)
+        throw UsageError(a + " needs a file");
+      o.report = argv[++i];
+      o.given.insert("--report");
       continue;
     }
     if (a.rfind("--", 0) != 0) {
@@ -292,8 +307,18 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
   }
   if (o.command == "predict" && o.image.empty())
     throw UsageError("predict needs an image: predict IMAGE.pgm|IMAGE.png");
-  if ((o.resume || o.eval || o.command == "predict") && o.checkpoint.empty())
-    throw UsageError("--resume, --eval and predict need a checkpoint (--checkpoint FILE)");
+  if ((o.resume || o.eval || o.command != "train") && o.checkpoint.empty())
+    throw UsageError("--resume, --eval, predict and report need a checkpoint (--checkpoint FILE)");
+  // The report follows the checkpoint unless --report or --no-report said otherwise.
+  if (!o.given.count("--report") && !o.given.count("--no-report") && !o.checkpoint.empty())
+    o.report = std::filesystem::path(o.checkpoint).replace_extension(".html").string();
+  if (!o.report.empty() && o.report == o.checkpoint) {
+    if (o.given.count("--report"))
+      throw UsageError("--report '" + o.report + "' is the checkpoint; name another file");
+    o.report += ".html";
+  }
+  if (o.command == "report" && o.report.empty())
+    throw UsageError("report needs an output file (-o FILE.html)");
   return true;
 }
 

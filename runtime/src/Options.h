@@ -14,7 +14,7 @@
 namespace lenetc {
 
 struct Options {
-  std::string command = "train"; // train | predict
+  std::string command = "train"; // train | predict | report
   std::string image;             // predict: the picture
   std::string data;
   int64_t val = 0, limitTrain = -1, limitTest = -1;
@@ -25,6 +25,9 @@ struct Options {
   std::string checkpoint; // "" = none
   bool resume = false, eval = false, quiet = false;
   std::string metrics, plot;
+  // The run report (HTML): by default the checkpoint's name with .html for its extension;
+  // "" = none (--no-report, or no checkpoint and no --report). `report`'s -o sets it too.
+  std::string report;
   int threads = 0; // 0: the Halide runtime's default (all cores)
   std::string device = "auto";
   std::set<std::string> given; // the flags the command line gave

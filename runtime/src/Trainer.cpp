@@ -11,9 +11,12 @@
 #include "MicroBatch.h"
 #include "Optimizer.h"
 #include "Options.h"
+#include "Report.h"
 
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
+
+#include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
@@ -181,9 +184,13 @@ struct Evaluation {
   double loss = 0, accuracy = 0;
 };
 
+// The loss and accuracy on `e`; with `probsOut`, every example's class probabilities too
+// (count x classes).
 Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std::vector<float>> &params,
-                    Examples &e) {
+                    Examples &e, std::vector<float> *probsOut = nullptr) {
   Evaluation r;
+  if (probsOut)
+    probsOut->assign(static_cast<size_t>(e.count * m.classes), 0.0f);
   if (e.count == 0)
     return r;
   const int64_t chunk = 500, size = exampleSize(m);
@@ -204,6 +211,9 @@ Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std:
           best = k;
       correct += best == label;
       lossSum -= std::log(std::max(double(p(label, static_cast<int>(i))), 1e-30));
+      if (probsOut)
+        for (int k = 0; k < m.classes; ++k)
+          (*probsOut)[static_cast<size_t>((start + i) * m.classes + k)] = p(k, static_cast<int>(i));
     }
   }
   r.loss = lossSum / double(e.count);
@@ -259,6 +269,43 @@ int runPredict(const ModelInfo &m, const Options &options) {
     std::printf("%-12s %.4f\n", names[k].c_str(), probs(k, 0));
   }
   std::printf("predicted: %s\n", names[best].c_str());
+  return kExitOk;
+}
+
+// What the run report says of every run; its status and results are set as it goes.
+ReportContent reportContent(const ModelInfo &m, const TrainState &s, const DataSplits &data, int64_t epochsPlanned) {
+  ReportContent c;
+  c.model = &m;
+  c.state = &s;
+  c.dataDescription = data.description;
+  c.classNames = classNames(data.name, m.classes);
+  c.epochsPlanned = epochsPlanned;
+  return c;
+}
+
+// report: the run report of a checkpoint, its test answers evaluated anew.
+int runReport(const ModelInfo &m, const Options &options) {
+  Options o = options;
+  if (!std::filesystem::exists(o.checkpoint))
+    throw Error("no checkpoint '" + o.checkpoint + "' to report on");
+  TrainState s = loadCheckpoint(o.checkpoint, m);
+  adoptRunSettings(o, s.settings, o.checkpoint);
+  DataSplits data = loadData(o.given.count("--data") ? o.data : s.data, m.classes, /*withTrainingSet=*/false);
+  if (data.test.count == 0)
+    throw Error("the data set '" + data.name + "' has no test examples");
+  Pipelines pipes = choosePipelines(m, o.device);
+  int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
+  Examples test = prepare(m, data.test, 0, testCount, o.normalize);
+  TestPredictions answers{&data.test, testCount, {}};
+  evaluate(m, pipes, s.params, test, &answers.probs);
+  ReportContent c = reportContent(m, s, data, s.epochsDone);
+  c.status = RunStatus::FromCheckpoint;
+  c.statusNote = o.checkpoint;
+  c.params = &s.params;
+  c.test = &answers;
+  writeFileAtomically(o.report, reportHtml(c));
+  fmt::print("{}: wrote the report of checkpoint '{}' (epoch {}) to '{}'\n", m.name, o.checkpoint, s.epochsDone,
+             o.report);
   return kExitOk;
 }
 
@@ -559,33 +606,56 @@ int runTraining(const ModelInfo &m, const Options &options) {
 
   StepBuffers buffers(m, s, pipes, std::min(o.batch, d.train.count), threads);
   Progress progress(!o.quiet && isatty(2));
-  for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
-    const std::vector<int64_t> order = shuffledOrder(d.train.count, rng);
-    EpochMetrics em;
-    int64_t steps = trainEpoch(m, o, s, d.train, order, pipes, buffers, opt, schedule, progress, epoch, em);
-    if (d.val.count) {
-      Evaluation v = evaluate(m, pipes, s.params, d.val);
-      em.valLoss = v.loss;
-      em.valAcc = v.accuracy;
+  // The run report shows the last epoch that finished well: its parameters and test answers.
+  ReportWriter reportWriter(o.report, m.name);
+  TestPredictions lastTest{&data.test, d.test.count, {}};
+  std::vector<std::vector<float>> lastParams;
+  ReportContent report = reportContent(m, s, data, o.epochs);
+  try {
+    for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
+      const std::vector<int64_t> order = shuffledOrder(d.train.count, rng);
+      EpochMetrics em;
+      int64_t steps = trainEpoch(m, o, s, d.train, order, pipes, buffers, opt, schedule, progress, epoch, em);
+      if (d.val.count) {
+        Evaluation v = evaluate(m, pipes, s.params, d.val);
+        em.valLoss = v.loss;
+        em.valAcc = v.accuracy;
+      }
+      std::vector<float> testProbs;
+      Evaluation t = evaluate(m, pipes, s.params, d.test, o.report.empty() ? nullptr : &testProbs);
+      em.testLoss = t.loss;
+      em.testAcc = t.accuracy;
+      // The last steps of an epoch can overflow the parameters without the loss showing it
+      // yet: such a model is never saved over the last good checkpoint.
+      bool finite = std::isfinite(em.trainLoss) && std::isfinite(em.testLoss);
+      for (const auto &p : s.params)
+        for (float v : p)
+          finite = finite && std::isfinite(v);
+      if (!finite)
+        throw divergence("the parameters or the loss became NaN or infinite", epoch, steps, "the epoch's last; ",
+                         em.lr, s, o);
+      schedule.endEpoch(epoch, d.val.count ? em.valLoss : em.trainLoss);
+      s.history.push_back(em);
+      printEpoch(em, o.epochs, d.val.count > 0);
+      warnIfAtChance(m, s.history, o);
+      s.epochsDone = epoch;
+      saveEpoch(m, o, s, resumed, opt, schedule, rng, data.name);
+      if (!o.report.empty()) {
+        lastTest.probs = std::move(testProbs);
+        lastParams = s.params;
+        report.params = &lastParams;
+        report.test = &lastTest;
+        report.status = epoch == o.epochs ? RunStatus::Finished : RunStatus::Running;
+        reportWriter.write(report);
+      }
     }
-    Evaluation t = evaluate(m, pipes, s.params, d.test);
-    em.testLoss = t.loss;
-    em.testAcc = t.accuracy;
-    // The last steps of an epoch can overflow the parameters without the loss showing it
-    // yet: such a model is never saved over the last good checkpoint.
-    bool finite = std::isfinite(em.trainLoss) && std::isfinite(em.testLoss);
-    for (const auto &p : s.params)
-      for (float v : p)
-        finite = finite && std::isfinite(v);
-    if (!finite)
-      throw divergence("the parameters or the loss became NaN or infinite", epoch, steps, "the epoch's last; ", em.lr,
-                       s, o);
-    schedule.endEpoch(epoch, d.val.count ? em.valLoss : em.trainLoss);
-    s.history.push_back(em);
-    printEpoch(em, o.epochs, d.val.count > 0);
-    warnIfAtChance(m, s.history, o);
-    s.epochsDone = epoch;
-    saveEpoch(m, o, s, resumed, opt, schedule, rng, data.name);
+  } catch (const Error &e) {
+    if (e.exitCode == kExitDiverged && !o.report.empty()) {
+      report.status = RunStatus::Diverged;
+      report.statusNote = e.what();
+      reportWriter.write(report);
+    }
+    throw;
   }
   return kExitOk;
 }
@@ -602,7 +672,9 @@ int trainerMain(const ModelInfo &model, int argc, char **argv) {
     Options o;
     if (!parseOptions(model, argc, argv, o))
       return kExitOk;
-    return o.command == "predict" ? runPredict(model, o) : runTraining(model, o);
+    if (o.command == "predict")
+      return runPredict(model, o);
+    return o.command == "report" ? runReport(model, o) : runTraining(model, o);
   } catch (const UsageError &e) {
     std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
     return e.exitCode;

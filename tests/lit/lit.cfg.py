@@ -35,3 +35,13 @@ if "opencl" not in config.available_features:
 
 # FileCheck, not and count come from LLVM 14's tools directory.
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])
+
+# A real browser for the run report's page (tests/lit/report): Debian's Chromium driven by
+# the npm package playwright-core, both installed by `scripts/setup.sh --tests`.
+browser_dir = os.path.join(config.lit_source_dir, "..", "browser")
+chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+if os.path.exists(chromium) and os.path.isdir(os.path.join(browser_dir, "node_modules", "playwright-core")) and shutil.which("node"):
+    config.available_features.add("chromium")
+    config.substitutions.append(("%check-report", "node " + os.path.join(browser_dir, "check_report.mjs")))
+else:
+    lit_config.note("no Chromium or playwright-core (bash scripts/setup.sh --tests installs both): the run report's browser tests are skipped")

@@ -65,6 +65,11 @@ struct ModelInfo {
   // Inference compiled for exactly one example (x's batch extent must be 1), scheduled for
   // latency; the same arguments as infer. CPU only.
   int (*inferOne)(void **args);
+  // For the run report (runtime/src/Report.h): `lenetc summary`'s table and `lenetc graph`'s
+  // SVG drawing, made at build time ("" when there is none: Graphviz was missing). Null in a
+  // ModelInfo written by hand.
+  const char *summary;
+  const char *graphSvg;
 };
 
 // The pipelines' argument arrays, in the order above, from Halide::Runtime::Buffers (or
