@@ -85,8 +85,9 @@ void panel(std::string &out, double x0, double y0, double w, double h, const std
     double v = lo + (hi - lo) * i / 5;
     fmt::format_to(os,
                    "<line x1='{}' x2='{}' y1='{:.2f}' y2='{:.2f}' stroke='#eee'/><text x='{}' y='{:.2f}' "
-                   "text-anchor='end' font-size='11'>{:.3g}</text>\n",
-                   x0, x0 + w, Y(v), Y(v), x0 - 6, Y(v) + 4, v);
+                   "text-anchor='end' font-size='11'>{}</text>\n",
+                   x0, x0 + w, Y(v), Y(v), x0 - 6, Y(v) + 4,
+                   std::fabs(v) >= 1000 ? fmt::format("{:.0f}", v) : fmt::format("{:.3g}", v));
   }
   int64_t step = std::max<int64_t>(1, epochs / 10);
   for (int64_t e = 1; e <= epochs; e += step)
