@@ -1,5 +1,5 @@
 # lenetc_add_model(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>]
-#                  [SCHEDULE <file.sched>...])
+#                  [SCHEDULE <file.sched>...] [DISTRIBUTED mpi])
 #
 # Compiles a model description with lenetc at build time into a static library <target>:
 # the AOT training-step and inference pipelines (any batch, and one example), the Halide runtime they share and the
@@ -8,8 +8,9 @@
 # which must be the name the file gives its model; HALIDE_TARGET defaults to host.
 # SCHEDULE: the schedule files to use, as `lenetc build --schedule` (a GPU target takes a CPU
 # and a GPU one); without it, lenetc's schedules/<model>.<target class>.sched or the default.
+# DISTRIBUTED mpi: the generated main() runs under mpirun (lenetc_add_trainer links MPI).
 function(lenetc_add_model target)
-  cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET" "SCHEDULE" ${ARGN})
+  cmake_parse_arguments(ARG "" "MODEL;NAME;HALIDE_TARGET;DISTRIBUTED" "SCHEDULE" ${ARGN})
   # lenetc's tree, not the caller's: a project that adds lenetc with add_subdirectory()
   # calls this from its own directories.
   get_filename_component(lenetc_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/.." ABSOLUTE)
@@ -42,20 +43,23 @@ function(lenetc_add_model target)
   list(APPEND outputs ${libs})
   # lenetc picks the model's schedule for the target from schedules/ (docs/schedules.md)
   # unless SCHEDULE names them.
-  set(schedule_args "")
+  set(compile_args "")
+  if(ARG_DISTRIBUTED)
+    list(APPEND compile_args --distributed "${ARG_DISTRIBUTED}")
+  endif()
   if(ARG_SCHEDULE)
     set(schedule_files "")
     foreach(file ${ARG_SCHEDULE})
       get_filename_component(file "${file}" ABSOLUTE)
       list(APPEND schedule_files "${file}")
-      list(APPEND schedule_args --schedule "${file}")
+      list(APPEND compile_args --schedule "${file}")
     endforeach()
   else()
     file(GLOB schedule_files CONFIGURE_DEPENDS "${lenetc_dir}/schedules/${ARG_NAME}.*.sched")
   endif()
   add_custom_command(
     OUTPUT ${outputs}
-    COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}" ${schedule_args}
+    COMMAND lenetc compile "${model_file}" -o "${dir}" --target "${ARG_HALIDE_TARGET}" ${compile_args}
     DEPENDS lenetc "${model_file}" ${schedule_files}
     COMMENT "lenetc: compiling ${ARG_MODEL} for ${ARG_HALIDE_TARGET}"
     VERBATIM)
@@ -67,14 +71,23 @@ function(lenetc_add_model target)
 endfunction()
 
 # lenetc_add_trainer(<target> MODEL <file.nn> [NAME <model>] [HALIDE_TARGET <target>]
-#                    [SCHEDULE <file.sched>...])
+#                    [SCHEDULE <file.sched>...] [DISTRIBUTED mpi])
 #
 # A standalone training executable <target> for the model, as `lenetc build` makes one:
 # the model's pipelines (lenetc_add_model), its generated main() and the lenetc runtime.
+# DISTRIBUTED mpi: a trainer that also runs data-parallel under mpirun, as `lenetc build
+# --distributed mpi` makes (Open MPI; lenetc must have found it: target lenetc_runtime_mpi).
 function(lenetc_add_trainer target)
+  cmake_parse_arguments(ARG "" "DISTRIBUTED" "" ${ARGN})
   lenetc_add_model(${target}_model ${ARGN})
   get_target_property(name ${target}_model LENETC_MODEL_NAME)
   get_target_property(dir ${target}_model LENETC_MODEL_DIR)
   add_executable(${target} "${dir}/${name}_main.cpp")
+  if(ARG_DISTRIBUTED)
+    if(NOT TARGET lenetc_runtime_mpi)
+      message(FATAL_ERROR "lenetc_add_trainer(${target}): DISTRIBUTED mpi needs MPI (Debian: libopenmpi-dev)")
+    endif()
+    target_link_libraries(${target} PRIVATE lenetc_runtime_mpi)
+  endif()
   target_link_libraries(${target} PRIVATE lenetc_runtime ${target}_model)
 endfunction()

@@ -22,6 +22,8 @@ PACKAGES=(
   dataset-fashion-mnist
   # OpenCL on the CPU (PoCL): the GPU variants of the trainers are tested through it
   pocl-opencl-icd ocl-icd-libopencl1 ocl-icd-opencl-dev clinfo
+  # Open MPI: trainers built with --distributed mpi run under its mpirun
+  libopenmpi-dev openmpi-bin
 )
 
 with_tests=false

@@ -13,7 +13,7 @@
 namespace lenetc {
 
 void printBuildHelp(std::ostream &os) {
-  os << "Usage: lenetc build MODEL.nn -o PROGRAM [--target T] [--schedule FILE]\n\n"
+  os << "Usage: lenetc build MODEL.nn -o PROGRAM [--target T] [--schedule FILE] [--distributed mpi]\n\n"
         "Compiles the model (as 'lenetc compile') and links it with the lenetc runtime into one\n"
         "standalone training executable, using the system C++ compiler ($CXX, or c++). The\n"
         "program needs neither Halide's compiler, LLVM nor MLIR to run:\n"
@@ -25,12 +25,19 @@ void printBuildHelp(std::ostream &os) {
         "  --schedule FILE       a schedule file (docs/schedules.md); given twice, one for the CPU\n"
         "                        and one for the GPU variant. Default: the matching file in\n"
         "                        " << defaultScheduleDirectory() << "\n"
-        "  --default-schedule    ignore tuned schedules: use the default schedule\n";
+        "  --default-schedule    ignore tuned schedules: use the default schedule\n"
+        "  --distributed mpi     a trainer that also trains data-parallel under mpirun\n"
+        "                        (mpirun -np N ./PROGRAM ...; Open MPI), and alone as one process\n";
 }
 
 int runBuild(const std::vector<std::string> &args) {
   OutputArgs a;
-  if (int rc = parseOutputArgs(args, "build", printBuildHelp, "an output program: -o PROGRAM", a); rc >= 0)
+  bool mpi = false;
+  auto distributed = [&](const std::vector<std::string> &all, size_t &i, std::string &error) {
+    return distributedOption(all, i, mpi, error);
+  };
+  if (int rc = parseOutputArgs(args, "build", printBuildHelp, "an output program: -o PROGRAM", a, distributed);
+      rc >= 0)
     return rc;
   const Halide::Target &target = a.target;
   std::string error, model;
@@ -52,8 +59,8 @@ int runBuild(const std::vector<std::string> &args) {
       std::filesystem::remove_all(dir, ec);
     }
   } cleanup{dir};
-  int rc = compileInto(a.path, dir, target, a.schedules, model, false);
-  if (rc == 0 && !linkTrainer(dir, model, a.output, error)) {
+  int rc = compileInto(a.path, dir, target, a.schedules, model, false, mpi);
+  if (rc == 0 && !linkTrainer(dir, model, a.output, mpi, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     rc = 1;
   }

@@ -72,9 +72,13 @@ int parseOutputArgs(const std::vector<std::string> &args, const char *command, v
 // another option; `error` set when the value is bad.
 bool positiveOption(const std::vector<std::string> &args, size_t &i, const std::string &name, int &out,
                     std::string &error);
+// `--distributed mpi` at args[i] (compile, build): false when args[i] is another option;
+// `error` set when the value is not mpi or this lenetc was built without MPI.
+bool distributedOption(const std::vector<std::string> &args, size_t &i, bool &mpi, std::string &error);
 // Compiles the model at `path` into `dir`: its pipelines, their runtime, the glue and the
-// trainer's main(). Returns the exit status; `model` gets the model's name.
+// trainer's main() (with `mpi`, one that runs under mpirun). Returns the exit status; `model`
+// gets the model's name.
 int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
-                const ScheduleOptions &schedules, std::string &model, bool log);
+                const ScheduleOptions &schedules, std::string &model, bool log, bool mpi = false);
 
 } // namespace lenetc

@@ -2,6 +2,7 @@
 
 #include "tools/Glue.h"
 #include "tools/Graph.h"
+#include "tools/Link.h"
 #include "tools/Layers.h"
 
 #include <cstdlib>
@@ -73,8 +74,22 @@ static ModelDrawings drawModel(const std::string &path, const std::string &dir, 
   return d;
 }
 
+bool distributedOption(const std::vector<std::string> &args, size_t &i, bool &mpi, std::string &error) {
+  if (args[i] != "--distributed")
+    return false;
+  if (i + 1 >= args.size())
+    error = "--distributed needs a value: mpi";
+  else if (args[++i] != "mpi")
+    error = "--distributed must be mpi, not '" + args[i] + "'";
+  else if (!mpiAvailable())
+    error = "--distributed mpi: this lenetc was built without MPI (install libopenmpi-dev and build it again)";
+  else
+    mpi = true;
+  return true;
+}
+
 int compileInto(const std::string &path, const std::string &dir, const Halide::Target &target,
-                const ScheduleOptions &schedules, std::string &model, bool log) {
+                const ScheduleOptions &schedules, std::string &model, bool log, bool mpi) {
   Compilation c(&std::cerr);
   if (int rc = compileOrFail(c, path, Stage::MLIRGrad))
     return rc;
@@ -90,7 +105,7 @@ int compileInto(const std::string &path, const std::string &dir, const Halide::T
   if (!compileAOT(pipelines, target, dir, model + "_runtime", error) ||
       !writeModelGlue(c.module(), path, target.to_string(), target.has_gpu_feature(), drawModel(path, dir, model),
                       glue, error) ||
-      !writeTrainerMain(model, main, error)) {
+      !writeTrainerMain(model, mpi, main, error)) {
     std::cerr << "lenetc: error: " << error << "\n";
     return 1;
   }

@@ -8,7 +8,7 @@
 namespace lenetc {
 
 void printCompileHelp(std::ostream &os) {
-  os << "Usage: lenetc compile MODEL.nn -o DIR [--target T] [--schedule FILE]\n\n"
+  os << "Usage: lenetc compile MODEL.nn -o DIR [--target T] [--schedule FILE] [--distributed mpi]\n\n"
         "Derives the training step, lowers it and the inference function to Halide with the\n"
         "schedule that matches the model and target (schedules/<model>.<target class>.sched,\n"
         "else the default schedule), and compiles them ahead of time into DIR:\n"
@@ -24,15 +24,22 @@ void printCompileHelp(std::ostream &os) {
         "  --schedule FILE    a schedule file (docs/schedules.md); given twice, one for the CPU\n"
         "                     and one for the GPU variant. Default: the matching file in\n"
         "                     " << defaultScheduleDirectory() << "\n"
-        "  --default-schedule ignore tuned schedules: use the default schedule\n";
+        "  --default-schedule ignore tuned schedules: use the default schedule\n"
+        "  --distributed mpi  <model>_main.cpp for a trainer that runs under mpirun (link it with\n"
+        "                     lenetc_runtime_mpi and MPI)\n";
 }
 
 int runCompile(const std::vector<std::string> &args) {
   OutputArgs a;
-  if (int rc = parseOutputArgs(args, "compile", printCompileHelp, "an output directory: -o DIR", a); rc >= 0)
+  bool mpi = false;
+  auto distributed = [&](const std::vector<std::string> &all, size_t &i, std::string &error) {
+    return distributedOption(all, i, mpi, error);
+  };
+  if (int rc = parseOutputArgs(args, "compile", printCompileHelp, "an output directory: -o DIR", a, distributed);
+      rc >= 0)
     return rc;
   std::string model;
-  return compileInto(a.path, a.output, a.target, a.schedules, model, true);
+  return compileInto(a.path, a.output, a.target, a.schedules, model, true, mpi);
 }
 
 } // namespace lenetc

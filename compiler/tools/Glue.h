@@ -23,7 +23,8 @@ struct ModelDrawings {
 bool writeModelGlue(mlir::ModuleOp module, const std::string &sourcePath, const std::string &target, bool gpu,
                     const ModelDrawings &drawings, const std::string &path, std::string &error);
 
-// The trainer's main(): calls lenetc::trainerMain with the model's ModelInfo.
-bool writeTrainerMain(const std::string &modelName, const std::string &path, std::string &error);
+// The trainer's main(): calls lenetc::trainerMain with the model's ModelInfo; with `mpi`,
+// and the Open MPI communicator (lenetc/MpiCommunicator.h).
+bool writeTrainerMain(const std::string &modelName, bool mpi, const std::string &path, std::string &error);
 
 } // namespace lenetc

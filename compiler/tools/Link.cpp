@@ -1,5 +1,6 @@
 #include "tools/Link.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,11 +22,27 @@ std::string setting(const char *env, const char *builtIn) {
   return v && *v ? v : builtIn;
 }
 
+// Words of a space-separated list (flags, libraries), in order.
+std::vector<std::string> words(const std::string &list) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < list.size();) {
+    size_t end = list.find(' ', at);
+    if (end == std::string::npos)
+      end = list.size();
+    if (end > at)
+      out.push_back(list.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
 } // namespace
 
-bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output,
+bool mpiAvailable() { return *LENETC_RUNTIME_MPI_LIBRARY != '\0'; }
+
+bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output, bool mpi,
                  std::string &error) {
-  std::string cxx = setting("CXX", "c++");
+  std::string cxx = setting("CXX", "c++"), runtime = setting("LENETC_RUNTIME_LIBRARY", LENETC_RUNTIME_LIBRARY);
   std::vector<std::string> args = {
       cxx,
       "-O2",
@@ -35,7 +52,7 @@ bool linkTrainer(const std::string &dir, const std::string &model, const std::st
       "-I" + dir,
       dir + "/" + model + "_main.cpp",
       dir + "/" + model + "_model.cpp",
-      setting("LENETC_RUNTIME_LIBRARY", LENETC_RUNTIME_LIBRARY),
+      runtime,
       dir + "/" + model + "_train_step.a",
       dir + "/" + model + "_infer.a",
       dir + "/" + model + "_infer_one.a",
@@ -45,17 +62,17 @@ bool linkTrainer(const std::string &dir, const std::string &model, const std::st
     if (access((dir + "/" + model + gpu).c_str(), R_OK) == 0)
       args.push_back(dir + "/" + model + gpu);
   // Flags the runtime library was built with that linking needs (a sanitizer build's).
-  std::string extra = LENETC_TRAINER_FLAGS;
-  for (size_t at = 0; at < extra.size();) {
-    size_t end = extra.find(' ', at);
-    if (end == std::string::npos)
-      end = extra.size();
-    if (end > at)
-      args.push_back(extra.substr(at, end - at));
-    at = end + 1;
-  }
+  for (const std::string &flag : words(LENETC_TRAINER_FLAGS))
+    args.push_back(flag);
+  // The communicator before the runtime it calls into, MPI after it.
+  if (mpi)
+    args.insert(std::find(args.begin(), args.end(), runtime),
+                setting("LENETC_RUNTIME_MPI_LIBRARY", LENETC_RUNTIME_MPI_LIBRARY));
   for (const char *lib : {"_runtime.a"})
     args.push_back(dir + "/" + model + lib);
+  if (mpi)
+    for (const std::string &lib : words(LENETC_MPI_LIBRARIES))
+      args.push_back(lib);
   for (const char *flag : {"-lpng", "-lz", "-lpthread", "-ldl", "-o"})
     args.push_back(flag);
   args.push_back(output);

@@ -6,7 +6,11 @@
 
 namespace lenetc {
 
-// `dir` holds what `lenetc compile` writes for `model`. False, with `error` set, on failure.
-bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output, std::string &error);
+// `dir` holds what `lenetc compile` writes for `model`. With `mpi`, also the Open MPI
+// communicator and MPI's libraries. False, with `error` set, on failure.
+bool linkTrainer(const std::string &dir, const std::string &model, const std::string &output, bool mpi,
+                 std::string &error);
+// Whether this lenetc was built with MPI (it can link --distributed mpi trainers).
+bool mpiAvailable();
 
 } // namespace lenetc

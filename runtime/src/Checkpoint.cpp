@@ -200,13 +200,20 @@ void saveCheckpoint(const std::string &path, const ModelInfo &model, const Train
   }
 }
 
-TrainState loadCheckpoint(const std::string &path, const ModelInfo &model) {
+std::string readCheckpointFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   if (!in)
     throw Error("cannot open checkpoint '" + path + "'");
   std::ostringstream ss;
   ss << in.rdbuf();
-  std::string data = ss.str();
+  return ss.str();
+}
+
+TrainState loadCheckpoint(const std::string &path, const ModelInfo &model) {
+  return decodeCheckpoint(readCheckpointFile(path), path, model);
+}
+
+TrainState decodeCheckpoint(std::string data, const std::string &path, const ModelInfo &model) {
   static_assert(sizeof kMagic == sizeof kMagicFormat1);
   bool format1 = data.compare(0, sizeof kMagic - 1, kMagicFormat1) == 0;
   if (data.size() < sizeof kMagic - 1 + 4 || (!format1 && data.compare(0, sizeof kMagic - 1, kMagic) != 0))

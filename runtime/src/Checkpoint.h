@@ -43,5 +43,9 @@ void saveCheckpoint(const std::string &path, const ModelInfo &model, const Train
 void removeStaleTemporaries(const std::string &path);
 // Throws lenetc::Error when the file is missing, damaged, truncated or from another model.
 TrainState loadCheckpoint(const std::string &path, const ModelInfo &model);
+// The same in two steps (a distributed run reads the file on rank 0 and sends its bytes):
+// the file's bytes, and the state they hold (`path` names it in messages).
+std::string readCheckpointFile(const std::string &path);
+TrainState decodeCheckpoint(std::string bytes, const std::string &path, const ModelInfo &model);
 
 } // namespace lenetc

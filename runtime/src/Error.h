@@ -18,4 +18,10 @@ struct UsageError : Error {
   explicit UsageError(const std::string &message) : Error(message, kExitUsage) {}
 };
 
+// An error every rank of a distributed run raises alike, having agreed on it (Together.h):
+// rank 0 reports it, and every rank exits with its status.
+struct SharedError : Error {
+  SharedError(const std::string &message, int exitCode) : Error(message, exitCode) {}
+};
+
 } // namespace lenetc

@@ -12,6 +12,7 @@
 #include "Optimizer.h"
 #include "Options.h"
 #include "Report.h"
+#include "Together.h"
 
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
@@ -26,6 +27,7 @@
 #include <filesystem>
 #include <random>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 namespace lenetc {
@@ -185,20 +187,20 @@ struct Evaluation {
 };
 
 // The loss and accuracy on `e`; with `probsOut`, every example's class probabilities too
-// (count x classes).
+// (count x classes, on rank 0). In a distributed run each rank evaluates its share of the
+// examples and the sums are combined.
 Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std::vector<float>> &params,
-                    Examples &e, std::vector<float> *probsOut = nullptr) {
+                    Examples &e, Communicator &comm, std::vector<float> *probsOut = nullptr) {
   Evaluation r;
-  if (probsOut)
-    probsOut->assign(static_cast<size_t>(e.count * m.classes), 0.0f);
-  if (e.count == 0)
-    return r;
   const int64_t chunk = 500, size = exampleSize(m);
+  const int64_t first = e.count * comm.rank() / comm.size(), last = e.count * (comm.rank() + 1) / comm.size();
+  std::vector<float> probs;
+  if (probsOut)
+    probs.assign(static_cast<size_t>((last - first) * m.classes), 0.0f);
   std::vector<Buffer<float>> pb = paramBuffers(m, params);
-  double lossSum = 0;
-  int64_t correct = 0;
-  for (int64_t start = 0; start < e.count; start += chunk) {
-    int64_t n = std::min(chunk, e.count - start);
+  double sums[2] = {0, 0}; // loss, correct
+  for (int64_t start = first; start < last; start += chunk) {
+    int64_t n = std::min(chunk, last - start);
     Buffer<float> x = inputBuffer(m, e.x.data() + start * size, n);
     Buffer<float> p(m.classes, static_cast<int>(n));
     std::vector<void *> args = inferArgs(x, pb, p);
@@ -209,15 +211,20 @@ Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std:
       for (int k = 1; k < m.classes; ++k)
         if (p(k, static_cast<int>(i)) > p(best, static_cast<int>(i)))
           best = k;
-      correct += best == label;
-      lossSum -= std::log(std::max(double(p(label, static_cast<int>(i))), 1e-30));
+      sums[1] += best == label;
+      sums[0] -= std::log(std::max(double(p(label, static_cast<int>(i))), 1e-30));
       if (probsOut)
         for (int k = 0; k < m.classes; ++k)
-          (*probsOut)[static_cast<size_t>((start + i) * m.classes + k)] = p(k, static_cast<int>(i));
+          probs[static_cast<size_t>((start - first + i) * m.classes + k)] = p(k, static_cast<int>(i));
     }
   }
-  r.loss = lossSum / double(e.count);
-  r.accuracy = double(correct) / double(e.count);
+  comm.sum(sums, 2);
+  if (probsOut)
+    *probsOut = comm.gather(probs);
+  if (e.count > 0) {
+    r.loss = sums[0] / double(e.count);
+    r.accuracy = sums[1] / double(e.count);
+  }
   return r;
 }
 
@@ -297,7 +304,8 @@ int runReport(const ModelInfo &m, const Options &options) {
   int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
   TestPredictions answers{&data.test, testCount, {}};
-  evaluate(m, pipes, s.params, test, &answers.probs);
+  Communicator oneProcess;
+  evaluate(m, pipes, s.params, test, oneProcess, &answers.probs);
   ReportContent c = reportContent(m, s, data, s.epochsDone);
   c.status = RunStatus::FromCheckpoint;
   c.statusNote = o.checkpoint;
@@ -344,17 +352,27 @@ void warnIfAtChance(const ModelInfo &m, const std::vector<EpochMetrics> &history
 }
 
 // The state a run starts from: the checkpoint's (--resume, --eval), whose run settings it
-// adopts, or fresh parameters and shuffling state.
-TrainState startingState(const ModelInfo &m, Options &o, bool &resumed) {
+// adopts, or fresh parameters and shuffling state. In a distributed run rank 0 reads the
+// checkpoint and sends it to the others (which need not see its file).
+TrainState startingState(const ModelInfo &m, Options &o, bool &resumed, Communicator &comm) {
   TrainState s;
   s.model = m.name;
   resumed = o.resume || o.eval;
   if (resumed) {
-    if (!std::filesystem::exists(o.checkpoint))
-      throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
-    s = loadCheckpoint(o.checkpoint, m);
-    adoptRunSettings(o, s.settings, o.checkpoint);
-    if (!o.eval)
+    std::string bytes;
+    together(comm, [&] {
+      if (comm.rank() != 0)
+        return;
+      if (!std::filesystem::exists(o.checkpoint))
+        throw Error("no checkpoint '" + o.checkpoint + "' to " + (o.eval ? "evaluate" : "resume from"));
+      bytes = readCheckpointFile(o.checkpoint);
+    });
+    comm.broadcast(bytes);
+    together(comm, [&] {
+      s = decodeCheckpoint(bytes, o.checkpoint, m);
+      adoptRunSettings(o, s.settings, o.checkpoint);
+    });
+    if (!o.eval && comm.rank() == 0)
       removeStaleTemporaries(o.checkpoint);
   } else {
     s.params = initialParams(m, o.init, o.biasInit, o.seed);
@@ -369,12 +387,12 @@ TrainState startingState(const ModelInfo &m, Options &o, bool &resumed) {
 
 // --eval: the checkpoint's test loss and accuracy.
 int evaluateCheckpoint(const ModelInfo &m, const Options &o, TrainState &s, const DataSplits &data,
-                       const Pipelines &pipes) {
+                       const Pipelines &pipes, Communicator &comm) {
   if (data.test.count == 0)
     throw Error("the data set '" + data.name + "' has no test examples");
   int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
-  Evaluation t = evaluate(m, pipes, s.params, test);
+  Evaluation t = evaluate(m, pipes, s.params, test, comm);
   std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
               o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy, formatCount(test.count).c_str());
   return kExitOk;
@@ -422,7 +440,8 @@ void restoreTraining(const TrainState &s, const Options &o, const DataSplits &da
 }
 
 void printRunHeader(const ModelInfo &m, const Options &o, const TrainState &s, bool resumed,
-                    const DataSplits &data, const Splits &d, const Pipelines &pipes, double lr) {
+                    const DataSplits &data, const Splits &d, const Pipelines &pipes, double lr,
+                    const Communicator &comm, int threads) {
   int64_t totalParams = 0;
   for (int i = 0; i < m.numParams; ++i)
     totalParams += m.params[i].count;
@@ -436,7 +455,10 @@ void printRunHeader(const ModelInfo &m, const Options &o, const TrainState &s, b
   std::printf("%s lr %g%s, batch %lld, %lld epoch%s, %s init (biases %s), seed %lld, on the %s%s\n",
               o.optimizer.name.c_str(), lr, momentum.c_str(), (long long)o.batch, (long long)o.epochs,
               o.epochs == 1 ? "" : "s", o.init.c_str(), o.biasInit.c_str(), (long long)o.seed,
-              pipes.gpu ? "GPU" : "CPU",
+              (std::string(pipes.gpu ? "GPU" : "CPU") +
+               (comm.size() > 1 ? fmt::format(", {} x {} thread{}", comm.describe(), threads, threads == 1 ? "" : "s")
+                                : ""))
+                  .c_str(),
               resumed ? (", resuming after epoch " + std::to_string(s.epochsDone)).c_str() : "");
   std::fflush(stdout);
 }
@@ -454,8 +476,8 @@ Error divergence(const std::string &what, int64_t epoch, int64_t step, const std
                kExitDiverged);
 }
 
-// The training step's buffers: one batch of inputs, the parameters and their gradients in
-// place, and the step split into micro-batches.
+// The training step's buffers: one batch of inputs (this rank's share of it), the
+// parameters and their gradients in place, and the step split into micro-batches.
 struct StepBuffers {
   StepBuffers(const ModelInfo &m, TrainState &s, const Pipelines &pipes, int64_t batchCap, int threads)
       : x(static_cast<size_t>(batchCap * exampleSize(m))), y(static_cast<size_t>(batchCap)), grads(gradients(m)),
@@ -472,13 +494,33 @@ struct StepBuffers {
   std::vector<std::vector<float>> grads;
   std::vector<Buffer<float>> params, gradBuffers;
   MicroBatchedStep step;
+  std::vector<float> flat; // every gradient in one array, for combining across ranks
 };
 
+// Data parallelism: the ranks' gradients of their shares' mean losses, weighted by their
+// shares of the batch, summed in rank order: the gradient of the whole batch's mean loss,
+// as one process would compute it up to float rounding. `stats` (loss, correct) likewise.
+void combineAcrossRanks(Communicator &comm, StepBuffers &b, double share, double stats[2]) {
+  b.flat.clear();
+  for (const auto &g : b.grads)
+    for (float v : g)
+      b.flat.push_back(float(share) * v);
+  comm.sum(b.flat.data(), b.flat.size());
+  size_t at = 0;
+  for (auto &g : b.grads)
+    for (float &v : g)
+      v = b.flat[at++];
+  comm.sum(stats, 2);
+}
+
 // One epoch of training in the order `order`: a step and an optimizer update per batch.
-// Sets the epoch's training loss and accuracy and its speed in `em`; returns its steps.
+// Each rank steps its share of every batch (ranks in order, shares balanced) and the
+// gradients are combined, so every rank takes the same optimizer step. Sets the epoch's
+// training loss and accuracy and its speed in `em`; returns its steps.
 int64_t trainEpoch(const ModelInfo &m, const Options &o, TrainState &s, const Examples &train,
-                const std::vector<int64_t> &order, const Pipelines &pipes, StepBuffers &b, Optimizer &opt,
-                const LrSchedule &schedule, Progress &progress, int64_t epoch, EpochMetrics &em) {
+                   const std::vector<int64_t> &order, const Pipelines &pipes, StepBuffers &b, Optimizer &opt,
+                   const LrSchedule &schedule, Progress &progress, int64_t epoch, EpochMetrics &em,
+                   Communicator &comm) {
   const int64_t size = exampleSize(m);
   MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
     return callPipeline(pipes.trainStep, args, 2 + b.params.size(), {x, y});
@@ -488,24 +530,38 @@ int64_t trainEpoch(const ModelInfo &m, const Options &o, TrainState &s, const Ex
   double lossSum = 0;
   int64_t correct = 0, seen = 0, step = 0;
   for (int64_t first = 0; first < train.count; first += o.batch, ++step) {
-    int64_t n = std::min(o.batch, train.count - first);
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t ex = order[first + i];
+    const int64_t n = std::min(o.batch, train.count - first);
+    const int64_t mine = first + n * comm.rank() / comm.size(), count = first + n * (comm.rank() + 1) / comm.size() - mine;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t ex = order[mine + i];
       std::copy(train.x.begin() + ex * size, train.x.begin() + (ex + 1) * size, b.x.begin() + i * size);
       b.y[i] = train.y[ex];
     }
-    Buffer<float> x = inputBuffer(m, b.x.data(), n);
-    Buffer<int32_t> y(b.y.data(), static_cast<int>(n));
-    if (b.step.run(callStep, x, y, b.params) != 0)
-      throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
-    double loss = b.step.loss();
+    double stats[2] = {0, 0}; // this share's loss (its mean) and right answers
+    if (count > 0) {
+      Buffer<float> x = inputBuffer(m, b.x.data(), count);
+      Buffer<int32_t> y(b.y.data(), static_cast<int>(count));
+      if (b.step.run(callStep, x, y, b.params) != 0)
+        throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
+      stats[0] = b.step.loss();
+      stats[1] = double(b.step.correct());
+    } else {
+      for (auto &g : b.grads)
+        std::fill(g.begin(), g.end(), 0.0f);
+    }
+    if (comm.size() > 1) {
+      const double share = double(count) / double(n);
+      stats[0] *= share;
+      combineAcrossRanks(comm, b, share, stats);
+    }
+    double loss = stats[0];
     if (!std::isfinite(loss)) {
       progress.clear();
       throw divergence(std::string("the loss became ") + (std::isnan(loss) ? "NaN" : "infinite"), epoch, step + 1,
                        "", schedule.lr(), s, o);
     }
     lossSum += loss * double(n);
-    correct += b.step.correct();
+    correct += static_cast<int64_t>(stats[1]);
     seen += n;
     opt.step(s.params, b.grads, schedule.lr());
     progress.update(epoch, o.epochs, seen, train.count, lossSum / double(seen), double(correct) / double(seen),
@@ -531,9 +587,10 @@ void printEpoch(const EpochMetrics &em, int64_t epochs, bool validated) {
   std::fflush(stdout);
 }
 
-// The end of an epoch: its state into the checkpoint (atomically), the metrics and the plot.
+// The end of an epoch: its state into the checkpoint (atomically), the metrics and the plot;
+// the files are rank 0's alone.
 void saveEpoch(const ModelInfo &m, const Options &o, TrainState &s, bool resumed, const Optimizer &opt,
-               const LrSchedule &schedule, const std::mt19937_64 &rng, const std::string &dataName) {
+               const LrSchedule &schedule, const std::mt19937_64 &rng, const std::string &dataName, bool writeFiles) {
   s.optimizer = o.optimizer.name;
   s.optimizerSteps = opt.steps();
   s.optimizerSlots = opt.slots();
@@ -543,6 +600,8 @@ void saveEpoch(const ModelInfo &m, const Options &o, TrainState &s, bool resumed
   std::ostringstream rs;
   rs << rng;
   s.rng = rs.str();
+  if (!writeFiles)
+    return;
   if (!o.checkpoint.empty()) {
     try {
       saveCheckpoint(o.checkpoint, m, s);
@@ -559,34 +618,88 @@ void saveEpoch(const ModelInfo &m, const Options &o, TrainState &s, bool resumed
     writePlotSvg(o.plot, std::string(m.name) + " on " + dataName, s.history);
 }
 
-int runTraining(const ModelInfo &m, const Options &options) {
+// What every rank must run alike, as text: the model, the data and its splits, the epochs and
+// the run's settings, and whether a report is gathered.
+std::string sharedSettings(const ModelInfo &m, const Options &o, const DataSplits &data, const Splits &d) {
+  std::string text = fmt::format("model {}\ndata {} ({} train, {} validation, {} test examples)\n--epochs {}\n",
+                                 m.name, data.name, d.train.count, d.val.count, d.test.count, o.epochs);
+  for (const auto &[flag, value] : runSettings(o))
+    text += flag + " " + value + "\n";
+  return text + "--report " + (o.report.empty() ? "off" : "on") + "\n";
+}
+
+// Every rank runs rank 0's settings: a rank whose differ stops the job, named with the first
+// setting that differs.
+void checkSameSettings(Communicator &comm, const std::string &mine) {
+  if (comm.size() == 1)
+    return;
+  std::vector<std::string> all = comm.allGather(mine);
+  auto lines = [](const std::string &text) {
+    std::vector<std::string> out;
+    for (size_t at = 0, end; at < text.size(); at = end + 1) {
+      end = text.find('\n', at);
+      out.push_back(text.substr(at, end - at));
+    }
+    return out;
+  };
+  std::vector<std::string> reference = lines(all[0]);
+  for (size_t r = 1; r < all.size(); ++r) {
+    std::vector<std::string> theirs = lines(all[r]);
+    for (size_t i = 0; i < std::max(reference.size(), theirs.size()); ++i) {
+      std::string a = i < reference.size() ? reference[i] : "", b = i < theirs.size() ? theirs[i] : "";
+      if (a != b)
+        throw SharedError(fmt::format("rank {} runs with other settings than rank 0: '{}' where rank 0 has '{}'; every "
+                                      "rank must run the same model, data and flags",
+                                      r, b, a),
+                          kExitUsage);
+    }
+  }
+}
+
+int runTraining(const ModelInfo &m, const Options &options, Communicator &comm) {
   Options o = options;
-  // --threads, else (0) the Halide runtime's default; the second call returns the count.
-  halide_set_num_threads(o.threads);
-  const int threads = halide_set_num_threads(o.threads);
+  const bool root = comm.rank() == 0;
+  // --threads, else (0) the Halide runtime's default: all cores, shared among this host's
+  // ranks. The second call returns the count.
+  int wanted = o.threads;
+  if (wanted == 0 && comm.localSize() > 1)
+    wanted = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.localSize());
+  halide_set_num_threads(wanted);
+  const int threads = halide_set_num_threads(wanted);
 
   bool resumed = false;
-  TrainState s = startingState(m, o, resumed);
+  TrainState s = startingState(m, o, resumed, comm);
   if (resumed && s.epochsDone >= o.epochs && !o.eval) {
     std::printf("%s: the checkpoint has already trained %lld of %lld epochs; nothing to do\n", m.name,
                 (long long)s.epochsDone, (long long)o.epochs);
     return kExitOk;
   }
-  if (!o.eval)
-    for (const auto &[path, flag] : {std::pair{o.checkpoint, "--checkpoint"}, {o.metrics, "--metrics"}, {o.plot, "--plot"}})
-      if (!path.empty())
-        checkWritable(path, flag);
+  together(comm, [&] {
+    if (!o.eval && root)
+      for (const auto &[path, flag] : {std::pair{o.checkpoint, "--checkpoint"}, {o.metrics, "--metrics"}, {o.plot, "--plot"}})
+        if (!path.empty())
+          checkWritable(path, flag);
+  });
 
   // --eval reads the test set only.
-  DataSplits data = loadData(o.data, m.classes, /*withTrainingSet=*/!o.eval);
-  Pipelines pipes = choosePipelines(m, o.device);
-  if (o.eval)
-    return evaluateCheckpoint(m, o, s, data, pipes);
+  DataSplits data;
+  Pipelines pipes;
+  together(comm, [&] {
+    data = loadData(o.data, m.classes, /*withTrainingSet=*/!o.eval);
+    pipes = choosePipelines(m, o.device);
+  });
+  if (o.eval) {
+    int rc = kExitOk;
+    together(comm, [&] { rc = evaluateCheckpoint(m, o, s, data, pipes, comm); });
+    return rc;
+  }
   if (!resumed) {
     s.data = data.name;
     s.batch = o.batch;
   }
-  Splits d = splitData(m, o, data);
+  Splits d;
+  together(comm, [&] { d = splitData(m, o, data); });
+  checkSameSettings(comm, sharedSettings(m, o, data, d));
 
   std::vector<int64_t> sizes;
   for (int i = 0; i < m.numParams; ++i)
@@ -594,19 +707,23 @@ int runTraining(const ModelInfo &m, const Options &options) {
   Optimizer opt(o.optimizer, sizes);
   LrSchedule schedule(o.schedule, o.optimizer.lr);
   std::mt19937_64 rng;
-  {
+  together(comm, [&] {
     std::istringstream in(s.rng);
     in >> rng;
     if (!in)
       throw Error("checkpoint '" + o.checkpoint + "' is damaged (shuffling state)");
-  }
-  if (resumed)
-    restoreTraining(s, o, data, opt, schedule);
-  printRunHeader(m, o, s, resumed, data, d, pipes, schedule.lr());
+    if (resumed)
+      restoreTraining(s, o, data, opt, schedule);
+  });
+  if (root)
+    printRunHeader(m, o, s, resumed, data, d, pipes, schedule.lr(), comm, threads);
 
-  StepBuffers buffers(m, s, pipes, std::min(o.batch, d.train.count), threads);
-  Progress progress(!o.quiet && isatty(2));
+  // Each rank's share of a batch is at most this many examples.
+  const int64_t shareCap = (std::min(o.batch, d.train.count) + comm.size() - 1) / comm.size();
+  StepBuffers buffers(m, s, pipes, std::max<int64_t>(1, shareCap), threads);
+  Progress progress(root && !o.quiet && isatty(2));
   // The run report shows the last epoch that finished well: its parameters and test answers.
+  const bool reporting = !o.report.empty();
   ReportWriter reportWriter(o.report, m.name);
   TestPredictions lastTest{&data.test, d.test.count, {}};
   std::vector<std::vector<float>> lastParams;
@@ -615,14 +732,14 @@ int runTraining(const ModelInfo &m, const Options &options) {
     for (int64_t epoch = s.epochsDone + 1; epoch <= o.epochs; ++epoch) {
       const std::vector<int64_t> order = shuffledOrder(d.train.count, rng);
       EpochMetrics em;
-      int64_t steps = trainEpoch(m, o, s, d.train, order, pipes, buffers, opt, schedule, progress, epoch, em);
+      int64_t steps = trainEpoch(m, o, s, d.train, order, pipes, buffers, opt, schedule, progress, epoch, em, comm);
       if (d.val.count) {
-        Evaluation v = evaluate(m, pipes, s.params, d.val);
+        Evaluation v = evaluate(m, pipes, s.params, d.val, comm);
         em.valLoss = v.loss;
         em.valAcc = v.accuracy;
       }
       std::vector<float> testProbs;
-      Evaluation t = evaluate(m, pipes, s.params, d.test, o.report.empty() ? nullptr : &testProbs);
+      Evaluation t = evaluate(m, pipes, s.params, d.test, comm, reporting ? &testProbs : nullptr);
       em.testLoss = t.loss;
       em.testAcc = t.accuracy;
       // The last steps of an epoch can overflow the parameters without the loss showing it
@@ -636,11 +753,13 @@ int runTraining(const ModelInfo &m, const Options &options) {
                          em.lr, s, o);
       schedule.endEpoch(epoch, d.val.count ? em.valLoss : em.trainLoss);
       s.history.push_back(em);
-      printEpoch(em, o.epochs, d.val.count > 0);
-      warnIfAtChance(m, s.history, o);
       s.epochsDone = epoch;
-      saveEpoch(m, o, s, resumed, opt, schedule, rng, data.name);
-      if (!o.report.empty()) {
+      if (root) {
+        printEpoch(em, o.epochs, d.val.count > 0);
+        warnIfAtChance(m, s.history, o);
+      }
+      saveEpoch(m, o, s, resumed, opt, schedule, rng, data.name, root);
+      if (reporting && root) {
         lastTest.probs = std::move(testProbs);
         lastParams = s.params;
         report.params = &lastParams;
@@ -650,11 +769,14 @@ int runTraining(const ModelInfo &m, const Options &options) {
       }
     }
   } catch (const Error &e) {
-    if (e.exitCode == kExitDiverged && !o.report.empty()) {
+    if (e.exitCode == kExitDiverged && reporting && root) {
       report.status = RunStatus::Diverged;
       report.statusNote = e.what();
       reportWriter.write(report);
     }
+    // Every rank sees the same loss and parameters, so every rank diverges alike.
+    if (e.exitCode == kExitDiverged && comm.size() > 1)
+      throw SharedError(e.what(), e.exitCode);
     throw;
   }
   return kExitOk;
@@ -663,31 +785,53 @@ int runTraining(const ModelInfo &m, const Options &options) {
 } // namespace
 
 int trainerMain(const ModelInfo &model, int argc, char **argv) {
+  Communicator oneProcess;
+  return trainerMain(model, argc, argv, oneProcess);
+}
+
+int trainerMain(const ModelInfo &model, int argc, char **argv, Communicator &comm) {
   // Halide runtime errors become a message and a non-zero status, not the default abort().
   halide_set_error_handler(reportHalideError);
   // Past a file-size limit, writes fail with EFBIG (reported) instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
   std::string prog = argc > 0 ? argv[0] : model.name;
+  const bool distributed = comm.size() > 1;
+  // Rank 0 speaks for a distributed run: the others' standard output goes nowhere.
+  if (distributed && comm.rank() != 0 && !std::freopen("/dev/null", "w", stdout))
+    comm.abort(kExitError);
+  // An error of this rank alone: said with its rank, and in a distributed run it stops the
+  // others, which would wait for this rank forever.
+  auto fail = [&](const std::string &message, int code) {
+    fmt::print(stderr, "{}: error: {}{}\n", prog, distributed ? fmt::format("rank {}: ", comm.rank()) : "", message);
+    if (distributed)
+      comm.abort(code);
+    return code;
+  };
+  int code = kExitOk;
   try {
     Options o;
-    if (!parseOptions(model, argc, argv, o))
-      return kExitOk;
-    if (o.command == "predict")
-      return runPredict(model, o);
-    return o.command == "report" ? runReport(model, o) : runTraining(model, o);
-  } catch (const UsageError &e) {
-    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
-    return e.exitCode;
+    bool run = true;
+    together(comm, [&] { run = parseOptions(model, argc, argv, o); });
+    if (!run)
+      code = kExitOk;
+    else if (o.command == "train")
+      code = runTraining(model, o, comm);
+    else if (comm.rank() == 0) // predict and report: rank 0 alone
+      code = o.command == "predict" ? runPredict(model, o) : runReport(model, o);
+  } catch (const SharedError &e) {
+    if (comm.rank() == 0)
+      fmt::print(stderr, "{}: error: {}\n", prog, e.what());
+    code = e.exitCode;
   } catch (const Error &e) {
-    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
-    return e.exitCode;
+    code = fail(e.what(), e.exitCode);
   } catch (const std::bad_alloc &) {
-    std::fprintf(stderr, "%s: error: out of memory\n", prog.c_str());
-    return kExitError;
+    code = fail("out of memory", kExitError);
   } catch (const std::exception &e) {
-    std::fprintf(stderr, "%s: error: %s\n", prog.c_str(), e.what());
-    return kExitError;
+    code = fail(e.what(), kExitError);
   }
+  std::fflush(stdout);
+  comm.finish();
+  return code;
 }
 
 } // namespace lenetc

@@ -45,3 +45,16 @@ if os.path.exists(chromium) and os.path.isdir(os.path.join(browser_dir, "node_mo
     config.substitutions.append(("%check-report", "node " + os.path.join(browser_dir, "check_report.mjs")))
 else:
     lit_config.note("no Chromium or playwright-core (bash scripts/setup.sh --tests installs both): the run report's browser tests are skipped")
+
+# Data-parallel training under Open MPI (tests/lit/mpi): LeNet-5's MPI trainer, built where
+# MPI is installed. mpirun refuses root without these two variables; more ranks than cores
+# need --oversubscribe.
+mpi_trainer = os.path.join(config.bin_dir, "lenet5-mpi-train")
+if os.path.exists(mpi_trainer) and shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    config.substitutions.append(("%lenet5-mpi-train", mpi_trainer))
+    config.substitutions.append(("%mpirun", "mpirun --oversubscribe --bind-to none"))
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+    config.environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+else:
+    lit_config.note("no MPI trainer or mpirun (install libopenmpi-dev openmpi-bin): the MPI tests are skipped")
