@@ -15,7 +15,7 @@ sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg-query -W libopenblas0-openmp >/dev/null 2>&1; then
   $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >/dev/null
 fi
-cmake --build build --target lenet5-mpi-train sum_bench >/dev/null
+cmake --build build --target lenet5-mpi-train sum_bench fma_peak >/dev/null
 # Open MPI refuses root without these.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 out=bench/results; mkdir -p "$out"
@@ -24,6 +24,9 @@ trainer=build/bin/lenet5-mpi-train
 common=(--data fashion-mnist --batch 256 --epochs "$epochs" --no-checkpoint --no-report --quiet)
 for r in $(seq "$rounds"); do
   echo "== round $r of $rounds"
+  # What the second core adds right now (virtual machines' cores may share one FMA unit).
+  build/bench/fma_peak --threads 1 > "$tmp/peak-1-$r.json"
+  build/bench/fma_peak --threads 2 > "$tmp/peak-2-$r.json"
   "$trainer" "${common[@]}" --threads 2 --metrics "$tmp/lenetc-1x2-$r.csv" >/dev/null
   mpirun -np 2 "$trainer" "${common[@]}" --threads 1 --metrics "$tmp/lenetc-2x1-$r.csv" >/dev/null
   /usr/bin/python3 bench/torch_lenet5_ddp.py --world 1 --threads 2 --epochs "$epochs" --json "$tmp/torch-1x2-$r.json" >/dev/null
@@ -52,6 +55,9 @@ lines = [f"# Data parallelism on one machine: LeNet-5, Fashion-MNIST, batch 256"
 for system, how, v in rows:
     m = statistics.median(v)
     lines.append(f"| {system} | {how} | {m:,.0f} | {min(v):,.0f}-{max(v):,.0f} | {m / base:.2f}x | {m / best_torch:.2f}x |")
+peak = {t: statistics.median(json.load(open(f))["gflops"] for f in glob.glob(f"{tmp}/peak-{t}-*.json")) for t in (1, 2)}
+lines += ["", f"FMA peak measured in the same run (build/bench/fma_peak, median of the rounds): {peak[1]:.0f} GFLOP/s on 1 thread, "
+          f"{peak[2]:.0f} on 2: the second core adds {100 * (peak[2] / peak[1] - 1):.0f}%."]
 lines += ["", "The one collective per step, the rank-ordered sum of 61,706 floats (build/bench/sum_bench, 2 ranks):", ""]
 for kind, label in (("shm", "shared memory (one host)"), ("tcp", "TCP over loopback")):
     r = json.load(open(f"{tmp}/sum-{kind}.json"))
