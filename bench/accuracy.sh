@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Full training runs (not in CI): the accuracy lenetc's trainers reach against the PyTorch
-# reference (../shared/reference/lenet_torch.py), on the same machine, same settings, same
+# reference (bench/lenet_torch.py), on the same machine, same settings, same
 # seeds. Writes bench/results/accuracy.md (a table) and the per-run logs beside it.
 #
 #   bash bench/accuracy.sh [SEEDS...]        default seeds: 0 1 2 (the README: 0 1 2 3 4)
@@ -26,7 +26,7 @@ done
 table="$out/accuracy.md"
 [ "$models" = "$all_models" ] || table="$out/accuracy-${models// /-}.md"
 wanted() { case " $models " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-reference=../shared/reference/lenet_torch.py
+reference=bench/lenet_torch.py
 if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
   $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >/dev/null

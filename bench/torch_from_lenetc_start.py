@@ -20,14 +20,14 @@ runs of seeds 0-14 are in bench/results/torch-from-lenetc-start/ (about a minute
 cores); bench/relu_seeds_summary.py sets them beside lenetc's.
 """
 import os, sys
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "reference"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import torch
     from torch import nn
 except ImportError as e:
     sys.exit(f"torch_from_lenetc_start.py: {e}: install Debian's python3-torch "
              "(bench/accuracy.sh does it when missing)")
-from fmnist import load_fashion_mnist
+from lenet_torch import load_fashion_mnist
 
 M64 = (1 << 64) - 1
 

@@ -8,37 +8,15 @@ the peer of lenetc's MPI trainer in bench/mpi.sh.
 --batch is the global batch, each of N processes taking batch/N of it, as lenetc's ranks do.
 Prints each epoch's training examples/s (training only: forward, backward, the gradients'
 allreduce and the SGD step; data already in memory); --json writes them."""
-import argparse, gzip, json, os, socket, struct, time
+import argparse, json, os, socket, sys, time
 
-import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn as nn
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def read_idx(name):
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        raw = f.read()
-    (magic,) = struct.unpack(">I", raw[:4])
-    dims = struct.unpack(">" + "I" * (magic & 0xFF), raw[4:4 + 4 * (magic & 0xFF)])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
-
-
-def lenet5():
-    """models/lenet5.nn: sigmoid LeNet-5 with average pooling, C1 padded to keep 28x28."""
-    model = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), nn.Sigmoid(), nn.AvgPool2d(2, 2),
-        nn.Conv2d(6, 16, 5), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
-        nn.Linear(400, 120), nn.Sigmoid(), nn.Linear(120, 84), nn.Sigmoid(), nn.Linear(84, 10))
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.xavier_uniform_(m.weight)
-            nn.init.zeros_(m.bias)
-    return model
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lenet_torch import lenet, load_fashion_mnist  # noqa: E402 (the one LeNet-5 of bench/)
 
 def train(rank, args, port, results):
     torch.set_num_threads(args.threads)
@@ -46,9 +24,9 @@ def train(rank, args, port, results):
     world = args.world
     if world > 1:
         dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world)
-    x = torch.from_numpy(read_idx("train-images-idx3-ubyte.gz").astype(np.float32) / 255.0).unsqueeze(1)
-    y = torch.from_numpy(read_idx("train-labels-idx1-ubyte.gz").astype(np.int64))
-    model = lenet5()
+    xs, ys, _, _ = load_fashion_mnist()
+    x, y = torch.from_numpy(xs), torch.from_numpy(ys)
+    model = lenet()
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model)
     opt = torch.optim.SGD(model.parameters(), lr=0.9)
