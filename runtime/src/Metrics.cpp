@@ -119,6 +119,13 @@ void panel(std::string &out, double x0, double y0, double w, double h, const std
 
 } // namespace
 
+std::string formatCount(int64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
 std::string xmlEscaped(const std::string &text) {
   std::string out;
   for (char c : text) {

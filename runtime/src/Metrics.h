@@ -40,6 +40,9 @@ private:
   std::chrono::steady_clock::time_point last_{};
 };
 
+// A count with thousands separators: "61,706".
+std::string formatCount(int64_t n);
+
 // Text as XML (SVG, HTML) character data or attribute value.
 std::string xmlEscaped(const std::string &text);
 

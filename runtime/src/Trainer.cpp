@@ -234,13 +234,6 @@ std::string formatNumber(double v) {
   return buf;
 }
 
-std::string formatCount(int64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<size_t>(i), ",");
-  return s;
-}
-
 int runPredict(const ModelInfo &m, const Options &options) {
   TrainState s = loadCheckpoint(options.checkpoint, m);
   Options o = options;
