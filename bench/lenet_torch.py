@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """LeNet-5 on Fashion-MNIST in PyTorch on the CPU: what lenetc's trainers are measured
 against in bench/ (speed.sh, accuracy.sh, mpi.sh). D2L's model and initialisation: Xavier
-uniform weights, PyTorch's default biases; --modern: ReLU and max pooling.
+uniform weights, PyTorch's default biases; --model modern: ReLU and max pooling; --model bn:
+D2L's LeNet with batch normalization; --model best: models/lenet5_best.nn.
 
   /usr/bin/python3 bench/lenet_torch.py bench --threads 2 [--modern] [--json OUT]
   /usr/bin/python3 bench/lenet_torch.py train --threads 2 --lr 0.9 --batch 256 --epochs 10 [--seed S] [--json OUT]
   /usr/bin/python3 bench/lenet_torch.py train --threads 2 --modern --lr 0.1 --momentum 0.9 --batch 128
+  /usr/bin/python3 bench/lenet_torch.py train --threads 2 --model bn --lr 1.0 --batch 256
 
 bench times training steps (forward, backward, SGD) at batches 256 and 64 and inference at
 256 and 1 on data held in memory: repeats of about --repeat-s seconds, the median kept,
@@ -39,13 +41,27 @@ def load_fashion_mnist():
             images("t10k-images-idx3-ubyte.gz"), read_idx("t10k-labels-idx1-ubyte.gz").astype(np.int64))
 
 
-def lenet(modern=False):
-    """models/lenet5.nn (sigmoid, average pooling), or models/lenet5_modern.nn (ReLU, max)."""
-    act, pool = (nn.ReLU, nn.MaxPool2d) if modern else (nn.Sigmoid, nn.AvgPool2d)
-    net = nn.Sequential(
-        nn.Conv2d(1, 6, 5, padding=2), act(), pool(2, 2),
-        nn.Conv2d(6, 16, 5), act(), pool(2, 2), nn.Flatten(),
-        nn.Linear(400, 120), act(), nn.Linear(120, 84), act(), nn.Linear(84, 10))
+def lenet(model="lenet5"):
+    """models/lenet5.nn (sigmoid, average pooling), models/lenet5_modern.nn (ReLU, max;
+    "modern"), models/lenet5_bn.nn (D2L's LeNet with batch normalization; "bn") or
+    models/lenet5_best.nn ("best")."""
+    if model == "bn":
+        net = nn.Sequential(
+            nn.Conv2d(1, 6, 5), nn.BatchNorm2d(6), nn.Sigmoid(), nn.AvgPool2d(2, 2),
+            nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.Sigmoid(), nn.AvgPool2d(2, 2), nn.Flatten(),
+            nn.Linear(256, 120), nn.BatchNorm1d(120), nn.Sigmoid(),
+            nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(), nn.Linear(84, 10))
+    elif model == "best":
+        net = nn.Sequential(
+            nn.Conv2d(1, 20, 5, padding=2), nn.BatchNorm2d(20), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(20, 50, 5), nn.BatchNorm2d(50), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(1250, 56), nn.BatchNorm1d(56), nn.ReLU(), nn.Dropout(0.3), nn.Linear(56, 10))
+    else:
+        act, pool = (nn.ReLU, nn.MaxPool2d) if model == "modern" else (nn.Sigmoid, nn.AvgPool2d)
+        net = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), act(), pool(2, 2),
+            nn.Conv2d(6, 16, 5), act(), pool(2, 2), nn.Flatten(),
+            nn.Linear(400, 120), act(), nn.Linear(120, 84), act(), nn.Linear(84, 10))
     for m in net.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -82,7 +98,7 @@ def bench(args):
     Xtr, ytr, _, _ = load_fashion_mnist()
     X, y = torch.from_numpy(Xtr), torch.from_numpy(ytr)
     torch.manual_seed(0)
-    net = lenet(args.modern)
+    net = lenet(args.model)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
     loss = nn.CrossEntropyLoss()
     results = []
@@ -132,8 +148,11 @@ def evaluate(net, X, y, loss):
 def train(args):
     Xtr, ytr, Xte, yte = (torch.from_numpy(a) for a in load_fashion_mnist())
     torch.manual_seed(args.seed)
-    net = lenet(args.modern)
-    opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum)
+    net = lenet(args.model)
+    opt = torch.optim.SGD(net.parameters(), lr=args.lr, momentum=args.momentum, nesterov=args.nesterov,
+                          weight_decay=args.weight_decay)
+    # lenetc's step schedule: lr * gamma after every `step_every` epochs.
+    sched = torch.optim.lr_scheduler.StepLR(opt, args.step_every or args.epochs + 1, args.step_gamma)
     loss = nn.CrossEntropyLoss()
     history = []
     for epoch in range(1, args.epochs + 1):
@@ -147,6 +166,7 @@ def train(args):
             total += l.item() * len(idx)
             right += (out.argmax(1) == ytr[idx]).sum().item()
         seconds = time.perf_counter() - start
+        sched.step()
         test_loss, test_acc = evaluate(net, Xte, yte, loss)
         h = dict(epoch=epoch, train_loss=total / len(Xtr), train_acc=right / len(Xtr), test_loss=test_loss,
                  test_acc=test_acc, seconds=seconds, ex_per_s=len(Xtr) / seconds)
@@ -166,7 +186,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("mode", choices=["bench", "train"])
     ap.add_argument("--threads", type=int, default=2, help="PyTorch's default here is 1: say how many")
-    ap.add_argument("--modern", action="store_true", help="ReLU and max pooling instead of sigmoid and average")
+    ap.add_argument("--model", choices=["lenet5", "modern", "bn", "best"], default="lenet5",
+                    help="the model of models/lenet5.nn, lenet5_modern.nn, lenet5_bn.nn or lenet5_best.nn")
+    ap.add_argument("--modern", action="store_const", const="modern", dest="model", help="--model modern")
+    ap.add_argument("--nesterov", action="store_true")
+    ap.add_argument("--weight-decay", type=float, default=0.0)
+    ap.add_argument("--step-every", type=int, default=0, help="lr *= --step-gamma every N epochs (0: never)")
+    ap.add_argument("--step-gamma", type=float, default=0.1)
     ap.add_argument("--lr", type=float, default=0.9)
     ap.add_argument("--momentum", type=float, default=0.0)
     ap.add_argument("--batch", type=int, default=256)

@@ -300,6 +300,36 @@ LogicalResult checkFlatten(FlattenOp op, bool infer) {
   });
 }
 
+// Per channel of an image [C, H, W] or per feature of [F]: four parameters of [C].
+LogicalResult checkBatchNorm(BatchNormOp op, bool infer) {
+  Checker c(op, infer);
+  double momentum = op.momentumAttr().getValueAsDouble(), eps = op.epsAttr().getValueAsDouble();
+  if (!(momentum > 0 && momentum <= 1))
+    return c.error() << "momentum must be in (0, 1], got " << momentum;
+  if (!(eps > 0))
+    return c.error() << "eps must be positive, got " << eps;
+  return withInputShape(c, op.input(), [&](llvm::ArrayRef<int64_t> in) -> LogicalResult {
+    if (in.size() != 1 && in.size() != 3)
+      return c.error() << "normalizes an image [channels, height, width] or features [features], got "
+                       << formatShape(in);
+    for (auto [v, role] : {std::pair{op.scale(), "scale"}, {op.shift(), "shift"},
+                           {op.running_mean(), "running mean"}, {op.running_var(), "running variance"}})
+      if (failed(c.setOrCheckParam(v, {in[0]}, role)))
+        return failure();
+    return c.setOrCheckResult(in);
+  });
+}
+
+LogicalResult checkDropout(DropoutOp op, bool infer) {
+  Checker c(op, infer);
+  double rate = op.rateAttr().getValueAsDouble();
+  if (!(rate >= 0 && rate < 1))
+    return c.error() << "rate must be in [0, 1), got " << rate;
+  auto noise = op.noise().getType().dyn_cast<RankedTensorType>();
+  if (!noise || noise.getShape() != llvm::ArrayRef<int64_t>{2} || !noise.getElementType().isInteger(32))
+    return c.error() << "its second operand must be the training step's noise (tensor<2xi32>)";
+  return withInputShape(c, op.input(), [&](llvm::ArrayRef<int64_t> in) { return c.setOrCheckResult(in); });
+}
 
 LogicalResult checkLoss(SoftmaxCrossEntropyOp op, bool infer) {
   Checker c(op, infer);
@@ -336,8 +366,10 @@ LogicalResult lenet::checkElementwise(Operation *op, Value input, bool infer) {
 
 static LogicalResult verify(ParamOp op) {
   StringRef role = op.role();
-  if (role != "weight" && role != "bias" && role != "coef")
-    return op.emitOpError() << "role must be weight, bias or coef, got '" << role << "'";
+  const llvm::StringRef trainable[] = {"weight", "bias", "coef", "scale", "shift"};
+  if (!llvm::is_contained(trainable, role) && !isStateRole(role))
+    return op.emitOpError() << "role must be weight, bias, coef, scale, shift, running_mean or running_var, got '"
+                            << role << "'";
   auto type = op.getType().dyn_cast<RankedTensorType>();
   if (type && (!type.hasStaticShape() || !type.getElementType().isF32()))
     return op.emitOpError() << "a parameter must have a static f32 shape, got " << type;
@@ -350,6 +382,8 @@ static LogicalResult verify(SubsampleOp op) { return checkSubsample(op, false); 
 static LogicalResult verify(DenseOp op) { return checkDense(op, false); }
 static LogicalResult verify(FlattenOp op) { return checkFlatten(op, false); }
 static LogicalResult verify(SoftmaxCrossEntropyOp op) { return checkLoss(op, false); }
+static LogicalResult verify(BatchNormOp op) { return checkBatchNorm(op, false); }
+static LogicalResult verify(DropoutOp op) { return checkDropout(op, false); }
 
 // --- verifiers of the training ops: each result has the type of what it is the gradient of
 
@@ -489,6 +523,59 @@ static LogicalResult verify(SubsampleGradCoefOp op) {
     return failure();
   return expectShape(op, op.getResult(), {in[1]}, "result");
 }
+// `out` must be the result of a training-mode batchnorm (the gradient and running ops read
+// its batch statistics).
+static LogicalResult trainingBatchNorm(Operation *op, Value out, BatchNormOp &bn) {
+  bn = out.getDefiningOp<BatchNormOp>();
+  if (!bn || !bn.training())
+    return op->emitOpError() << "its operand 'out' must be the result of a training-mode lenet.batchnorm";
+  return success();
+}
+static LogicalResult verify(BatchNormGradInputOp op) {
+  BatchNormOp bn;
+  if (failed(trainingBatchNorm(op, op.out(), bn)))
+    return failure();
+  llvm::SmallVector<int64_t, 4> in;
+  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
+      failed(expectShape(op, op.dout(), in, "output gradient")) || failed(expectShape(op, op.getResult(), in, "result")))
+    return failure();
+  for (Value v : {op.scale(), op.grad_scale(), op.grad_shift()})
+    if (failed(expectShape(op, v, {in[1]}, "per-channel operand")))
+      return failure();
+  return success();
+}
+static LogicalResult verify(BatchNormGradScaleOp op) {
+  BatchNormOp bn;
+  if (failed(trainingBatchNorm(op, op.out(), bn)))
+    return failure();
+  llvm::SmallVector<int64_t, 4> in;
+  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
+      failed(expectShape(op, op.dout(), in, "output gradient")))
+    return failure();
+  return expectShape(op, op.getResult(), {in[1]}, "result");
+}
+static LogicalResult verify(BatchNormRunningOp op) {
+  BatchNormOp bn;
+  if (failed(trainingBatchNorm(op, op.out(), bn)))
+    return failure();
+  if (op.statistic() != "mean" && op.statistic() != "var")
+    return op.emitOpError() << "statistic must be mean or var, got '" << op.statistic() << "'";
+  llvm::SmallVector<int64_t, 4> in;
+  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
+      failed(expectShape(op, op.old(), {in[1]}, "old statistic")))
+    return failure();
+  return expectShape(op, op.getResult(), {in[1]}, "result");
+}
+static LogicalResult verify(DropoutGradOp op) {
+  auto dropout = op.out().getDefiningOp<DropoutOp>();
+  if (!dropout)
+    return op.emitOpError() << "its operand 'out' must be the result of a lenet.dropout";
+  llvm::SmallVector<int64_t, 4> in;
+  if (failed(rankedShape(op, dropout.input(), "dropout's input", in)) ||
+      failed(expectShape(op, op.dout(), in, "output gradient")))
+    return failure();
+  return expectShape(op, op.getResult(), in, "result");
+}
 static LogicalResult verify(FlattenGradOp op) {
   llvm::SmallVector<int64_t, 4> dout, in;
   if (failed(rankedShape(op, op.dout(), "output gradient", dout)) ||
@@ -525,6 +612,8 @@ LogicalResult SubsampleOp::inferShapes() { return checkSubsample(*this, true); }
 LogicalResult DenseOp::inferShapes() { return checkDense(*this, true); }
 LogicalResult FlattenOp::inferShapes() { return checkFlatten(*this, true); }
 LogicalResult SoftmaxCrossEntropyOp::inferShapes() { return checkLoss(*this, true); }
+LogicalResult BatchNormOp::inferShapes() { return checkBatchNorm(*this, true); }
+LogicalResult DropoutOp::inferShapes() { return checkDropout(*this, true); }
 
 LogicalResult lenet::verifyActivationGrad(Operation *op, llvm::StringRef activation) {
   Operation *forward = op->getOperand(1).getDefiningOp();
@@ -598,6 +687,26 @@ void MaxPoolOp::buildGradients(GradientBuilder &g) {
 void FlattenOp::buildGradients(GradientBuilder &g) {
   if (g.needs(input()))
     g.add(input(), g.builder().create<FlattenGradOp>(getLoc(), input().getType(), g.dout(), g.name(".grad_in")));
+}
+
+// Training mode: the statistics depend on the input, hence the two sums in the input's
+// gradient. (An inference-mode batchnorm is not differentiated: only @m_infer has one.)
+void BatchNormOp::buildGradients(GradientBuilder &g) {
+  OpBuilder &b = g.builder();
+  Location loc = getLoc();
+  Value gradScale = b.create<BatchNormGradScaleOp>(loc, scale().getType(), g.dout(), getResult(), g.name(".grad_scale"));
+  Value gradShift = b.create<BiasGradOp>(loc, shift().getType(), g.dout(), g.name(".grad_shift"));
+  if (g.needs(input()))
+    g.add(input(), b.create<BatchNormGradInputOp>(loc, input().getType(), g.dout(), getResult(), scale(), gradScale,
+                                                  gradShift, g.name(".grad_in")));
+  g.add(scale(), gradScale);
+  g.add(shift(), gradShift);
+}
+
+void DropoutOp::buildGradients(GradientBuilder &g) {
+  if (g.needs(input()))
+    g.add(input(), g.builder().create<DropoutGradOp>(getLoc(), input().getType(), g.dout(), getResult(),
+                                                     g.name(".grad_in")));
 }
 
 void AddOp::buildGradients(GradientBuilder &g) {

@@ -74,6 +74,12 @@ namespace lenet {
 inline constexpr const char *kArgNameAttr = "lenet.name";    // the input's name in the model
 inline constexpr const char *kClassesAttr = "lenet.classes"; // a label argument's class count
 inline constexpr const char *kTrainAttr = "lenet.train";     // module: the train block, resolved
+// The training step's argument that seeds dropout: tensor<2xi32>, [seed, first example].
+inline constexpr const char *kNoiseAttr = "lenet.noise";
+
+// Whether a parameter's role makes it state (batchnorm's running statistics: updated by the
+// training step, never by the optimizer) rather than a trainable parameter.
+inline bool isStateRole(llvm::StringRef role) { return role == "running_mean" || role == "running_var"; }
 
 // The per-example shape of a batched tensor type (the type without its first dimension), or
 // nothing when the type is unranked.

@@ -53,11 +53,12 @@ class Lenet_LayerOp<string mnemonic, list<Trait> traits = []>
     : Lenet_ShapedOp<mnemonic, !listconcat(traits, [DeclareOpInterfaceMethods<GradientOpInterface>])>;
 
 def ParamOp : Lenet_NamedOp<"param", [NoSideEffect]> {
-  let summary = "a trainable parameter";
+  let summary = "a parameter or a state tensor of the model";
   let description = [{
-    A trainable tensor of the model. `role` is `weight`, `bias` or `coef` (the trainable
-    coefficient of a subsampling layer); initialisers use it with the fan-in and fan-out
-    that the owning op's shape implies.
+    A tensor of the model. `role` is `weight`, `bias`, `coef` (the trainable coefficient of a
+    subsampling layer), `scale` or `shift` (batchnorm's): trainable, initialised from the role
+    and the fan-in and fan-out that the owning op's shape implies; or `running_mean` or
+    `running_var`: state, not trained, that the training step updates (batchnorm's).
   }];
   let arguments = (ins StrAttr:$name, StrAttr:$role);
   let results = (outs AnyTensor:$result);
@@ -115,6 +116,32 @@ def FlattenOp : Lenet_LayerOp<"flatten"> {
   let arguments = (ins AnyTensor:$input, StrAttr:$name);
   let results = (outs AnyTensor:$result);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def BatchNormOp : Lenet_LayerOp<"batchnorm"> {
+  let summary = "batch normalization, per channel of [C, H, W] or per feature of [F]";
+  let description = [{
+    out = (in - mean[c]) / sqrt(var[c] + eps) * scale[c] + shift[c]. While `training`, mean
+    and var are the batch's (over examples and positions; var biased), as PyTorch's
+    BatchNorm2d/1d in train mode; otherwise the running statistics, which are state, not
+    parameters: the training step returns their next values (`lenet.batchnorm_running`).
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$scale, AnyTensor:$shift, AnyTensor:$running_mean,
+                   AnyTensor:$running_var, StrAttr:$name, F64Attr:$momentum, F64Attr:$eps, BoolAttr:$training);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = "$input `,` $scale `,` $shift `,` $running_mean `,` $running_var attr-dict `:` functional-type(operands, results)";
+}
+
+def DropoutOp : Lenet_LayerOp<"dropout"> {
+  let summary = "inverted dropout: zeroes each value with probability `rate` while training";
+  let description = [{
+    out = in * keep / (1 - rate), keep = 0 or 1 from a hash of the step's seed, the example's
+    index in the whole batch and the value's index in the example (`noise` = [seed, index of
+    the first example]): the same mask on any number of threads, micro-batches or ranks.
+  }];
+  let arguments = (ins AnyTensor:$input, AnyTensor:$noise, StrAttr:$name, F64Attr:$rate);
+  let results = (outs AnyTensor:$result);
+  let assemblyFormat = "$input `,` $noise attr-dict `:` functional-type(operands, results)";
 }
 
 //===----------------------------------------------------------------------===//
@@ -250,6 +277,40 @@ def SubsampleGradInputOp : Lenet_GradOp<"subsample_grad_input"> {
 def SubsampleGradCoefOp : Lenet_GradOp<"subsample_grad_coef"> {
   let summary = "gradient of trainable subsampling with respect to its coefficients";
   let arguments = (ins AnyTensor:$dout, AnyTensor:$input, StrAttr:$name, I64Attr:$size, I64Attr:$stride);
+  let results = (outs AnyTensor:$result);
+}
+
+def BatchNormGradInputOp : Lenet_GradOp<"batchnorm_grad_input"> {
+  let summary = "gradient of training-mode batchnorm with respect to its input";
+  let description = [{
+    dx = scale * invstd * (dout - (grad_shift + xhat * grad_scale) / count), count the values
+    each statistic is taken over; `out` is the batchnorm's result (its statistics are read
+    from it), grad_scale and grad_shift its parameters' gradients.
+  }];
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, AnyTensor:$scale, AnyTensor:$grad_scale,
+                   AnyTensor:$grad_shift, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def BatchNormGradScaleOp : Lenet_GradOp<"batchnorm_grad_scale"> {
+  let summary = "gradient of batchnorm's scale: dout * xhat summed over all but the channel";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name);
+  let results = (outs AnyTensor:$result);
+}
+
+def BatchNormRunningOp : Lenet_GradOp<"batchnorm_running"> {
+  let summary = "a running statistic after one training step: (1 - momentum) old + momentum batch's";
+  let description = [{
+    `statistic` is `mean` or `var`; the batch's variance enters unbiased (count / (count - 1)),
+    as PyTorch's. `out` is the batchnorm's result, `old` the running statistic.
+  }];
+  let arguments = (ins AnyTensor:$out, AnyTensor:$old, StrAttr:$name, StrAttr:$statistic);
+  let results = (outs AnyTensor:$result);
+}
+
+def DropoutGradOp : Lenet_GradOp<"dropout_grad"> {
+  let summary = "gradient of dropout: dout through the forward's mask, scaled by 1 / (1 - rate)";
+  let arguments = (ins AnyTensor:$dout, AnyTensor:$out, StrAttr:$name);
   let results = (outs AnyTensor:$result);
 }
 

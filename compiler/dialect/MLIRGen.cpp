@@ -60,6 +60,13 @@ const std::vector<Signature> &opSignatures() {
        "LeCun 1998 trainable subsampling: coef * (sum of the window) + bias, per map"},
       {"dense", {{"input", Kind::Tensor, true}, {"units", Kind::Int, true}}, "fully connected layer"},
       {"flatten", {{"input", Kind::Tensor, true}}, "flattens [C, H, W] into [C*H*W]"},
+      {"batchnorm",
+       {{"input", Kind::Tensor, true}, {"momentum", Kind::Float, false, 0.1}, {"eps", Kind::Float, false, 1e-5}},
+       "batch normalization per channel of [C, H, W] or per feature of [F], as PyTorch's "
+       "BatchNorm2d/1d (momentum in (0, 1], eps > 0); trainable scale and shift, running statistics as state"},
+      {"dropout",
+       {{"input", Kind::Tensor, true}, {"rate", Kind::Float, true}},
+       "inverted dropout while training (rate in [0, 1)), the identity in inference"},
       {"sigmoid", {{"input", Kind::Tensor, true}}, "1 / (1 + exp(-x))"},
       {"tanh", {{"input", Kind::Tensor, true}}, "tanh(x)"},
       {"relu", {{"input", Kind::Tensor, true}}, "max(x, 0)"},
@@ -188,6 +195,8 @@ private:
   Value genExpr(const Expr &e, const std::string &stmt);
   Value genCall(const Expr &call, const std::string &stmt);
   Value makeParam(const std::string &owner, const char *suffix, const char *role, Loc l);
+  // The function's noise argument (dropout's seed), added on first use.
+  Value noise();
   std::string uniqueName(const std::string &base);
   bool genTrain(const ModelAST &model, ModuleOp module);
   bool trainValue(const TrainSetting &t, NamedAttrList &attrs);
@@ -209,6 +218,7 @@ private:
   std::set<std::string> opNames_;
   std::vector<std::pair<Operation *, Loc>> losses_;
   const Expr *head_ = nullptr;
+  FuncOp func_;
 };
 
 // The head of a statement's chain `a |> f |> g`: its first call (f if `a` is a name, `a`
@@ -328,6 +338,16 @@ Value Generator::makeParam(const std::string &owner, const char *suffix, const c
                                          builder_.getStringAttr(name), builder_.getStringAttr(role));
 }
 
+Value Generator::noise() {
+  if (func_.getNumArguments() == 2) {
+    auto type = RankedTensorType::get({2}, builder_.getIntegerType(32));
+    func_.insertArgument(2, type, builder_.getDictionaryAttr({builder_.getNamedAttr(lenet::kNoiseAttr, builder_.getUnitAttr()),
+                                                              builder_.getNamedAttr(lenet::kArgNameAttr, builder_.getStringAttr("step.noise"))}),
+                         func_.getLoc());
+  }
+  return func_.getArgument(2);
+}
+
 bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
   const InputDecl *input = nullptr, *label = nullptr;
   for (const auto &in : model.inputs) {
@@ -378,6 +398,7 @@ bool Generator::declareInputs(const ModelAST &model, FuncOp &func) {
   func.setArgAttr(1, lenet::kArgNameAttr, builder_.getStringAttr(label->name));
   func.setArgAttr(1, lenet::kClassesAttr, builder_.getI64IntegerAttr(label->type.dims[0]));
   Block *entry = func.addEntryBlock();
+  func_ = func;
   symbols_[input->name].value = entry->getArgument(0);
   symbols_[label->name].value = entry->getArgument(1);
   opNames_.insert(input->name);
@@ -527,6 +548,36 @@ Value Generator::genCall(const Expr &call, const std::string &stmt) {
   }
   if (op == "flatten")
     return builder_.create<lenet::FlattenOp>(l, unranked, inputs[0], nameAttr);
+  if (op == "batchnorm") {
+    double momentum, eps;
+    if (!floatArg(b, "momentum", momentum) || !floatArg(b, "eps", eps))
+      return {};
+    if (!(momentum > 0 && momentum <= 1)) {
+      error(b.get("momentum")->loc, "'momentum' must be in (0, 1], got " + exprToString(*b.get("momentum")));
+      return {};
+    }
+    if (!(eps > 0)) {
+      error(b.get("eps")->loc, "'eps' must be positive, got " + exprToString(*b.get("eps")));
+      return {};
+    }
+    Value scale = makeParam(name, "scale", "scale", call.loc);
+    Value shift = makeParam(name, "shift", "shift", call.loc);
+    Value mean = makeParam(name, "running_mean", "running_mean", call.loc);
+    Value var = makeParam(name, "running_var", "running_var", call.loc);
+    return builder_.create<lenet::BatchNormOp>(l, unranked, inputs[0], scale, shift, mean, var, nameAttr,
+                                               builder_.getF64FloatAttr(momentum), builder_.getF64FloatAttr(eps),
+                                               builder_.getBoolAttr(true));
+  }
+  if (op == "dropout") {
+    double rate;
+    if (!floatArg(b, "rate", rate))
+      return {};
+    if (!(rate >= 0 && rate < 1)) {
+      error(b.get("rate")->loc, "'rate' must be in [0, 1), got " + exprToString(*b.get("rate")));
+      return {};
+    }
+    return builder_.create<lenet::DropoutOp>(l, unranked, inputs[0], noise(), nameAttr, builder_.getF64FloatAttr(rate));
+  }
   // Activations (the Activation trait): the op of the same name, its numbers as attributes.
   auto registered = RegisteredOperationName::lookup("lenet." + op, builder_.getContext());
   if (registered && registered->hasTrait<lenet::Activation>()) {

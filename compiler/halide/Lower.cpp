@@ -132,6 +132,9 @@ public:
   OneOp(Lowering &l, Operation *op) : l_(l), op_(op), name_(opName(op).str()) {}
   H::Func in(unsigned i) override { return l_.get(op_->getOperand(i)); }
   H::Func of(Value v) override { return l_.get(v); }
+  H::Func helper(Value v, const std::string &role) override {
+    return l_.out_.ops.at(l_.producers_.at(v.getAsOpaquePointer())).helpers.at(role);
+  }
   const std::string &name() const override { return name_; }
   H::Expr batch() const override { return l_.out_.batch; }
   void define(H::Func f) override { result = f; }
@@ -233,8 +236,8 @@ bool Lowering::run(FuncOp func) {
   for (BlockArgument arg : func.getArguments()) {
     auto nameAttr = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kArgNameAttr);
     std::string name = nameAttr ? nameAttr.getValue().str() : "arg" + std::to_string(arg.getArgNumber());
-    bool isLabel = func.getArgAttr(arg.getArgNumber(), kClassesAttr) != nullptr;
-    H::ImageParam p = addInput(isLabel ? H::Int(32) : H::Float(32), arg, name);
+    bool integers = arg.getType().cast<RankedTensorType>().getElementType().isInteger(32); // labels, noise
+    H::ImageParam p = addInput(integers ? H::Int(32) : H::Float(32), arg, name);
     if (arg.getArgNumber() == 0)
       out_.batch = p.dim(p.dimensions() - 1).extent();
   }
@@ -356,6 +359,58 @@ void SoftmaxCrossEntropyGradOp::lowerToHalide(OpLowering &cx) {
 }
 void SoftmaxOp::lowerToHalide(OpLowering &cx) {
   cx.define(hl::softmax(cx.name(), cx.in(0), lenetc::shapeOf(logits())[1]));
+}
+namespace {
+lenetc::hl::ChannelLayout channelLayout(Value input) {
+  auto s = lenetc::shapeOf(input);
+  lenetc::hl::ChannelLayout l;
+  l.rank = static_cast<int>(s.size());
+  if (l.rank == 4) {
+    l.height = static_cast<int>(s[2]);
+    l.width = static_cast<int>(s[3]);
+  }
+  return l;
+}
+} // namespace
+
+void BatchNormOp::lowerToHalide(OpLowering &cx) {
+  double e = epsAttr().getValueAsDouble();
+  if (training())
+    cx.define(hl::batchNorm(cx.name(), cx.in(0), cx.in(1), cx.in(2), channelLayout(input()), e, cx.batch()));
+  else
+    cx.define(hl::batchNormInference(cx.name(), cx.in(0), cx.in(1), cx.in(2), cx.in(3), cx.in(4),
+                                     channelLayout(input()), e));
+}
+void BatchNormGradScaleOp::lowerToHalide(OpLowering &cx) {
+  auto bn = out().getDefiningOp<BatchNormOp>();
+  cx.define(hl::batchNormGradScale(cx.name(), cx.in(0), cx.of(bn.input()), cx.helper(out(), "mean"),
+                                   cx.helper(out(), "invstd"), channelLayout(bn.input()), cx.batch()));
+}
+void BatchNormGradInputOp::lowerToHalide(OpLowering &cx) {
+  auto bn = out().getDefiningOp<BatchNormOp>();
+  // The parameters' gradients are read from their sums, not from the results: those are
+  // the pipeline's outputs, in the caller's buffers (whose alignment Halide 14's vector loads
+  // of an output read back take for granted: a misaligned one faults).
+  cx.define(hl::batchNormGradInput(cx.name(), cx.in(0), cx.of(bn.input()), cx.helper(out(), "mean"),
+                                   cx.helper(out(), "invstd"), cx.in(2), cx.helper(grad_scale(), "sum"),
+                                   cx.helper(grad_shift(), "sum"), channelLayout(bn.input()), cx.batch()));
+}
+void BatchNormRunningOp::lowerToHalide(OpLowering &cx) {
+  auto bn = out().getDefiningOp<BatchNormOp>();
+  bool mean = statistic() == "mean";
+  // The variance enters unbiased, count / (count - 1), as PyTorch's (a batch of one value
+  // per channel has none: its biased variance, 0, enters as it is).
+  H::Expr count = hl::batchNormCount(channelLayout(bn.input()), cx.batch());
+  H::Expr one = H::cast<double>(1);
+  H::Expr factor = mean ? one : H::select(count > 1, H::cast<double>(count) / H::cast<double>(count - 1), one);
+  cx.define(hl::batchNormRunning(cx.name(), cx.in(1), cx.helper(out(), mean ? "mean" : "var"),
+                                 bn.momentumAttr().getValueAsDouble(), factor));
+}
+void DropoutOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::dropout(cx.name(), cx.in(0), cx.in(1), channelLayout(input()), rateAttr().getValueAsDouble()));
+}
+void DropoutGradOp::lowerToHalide(OpLowering &cx) {
+  cx.define(hl::dropoutGrad(cx.name(), cx.in(0), cx.helper(out(), "keep"), lenetc::rank(getResult())));
 }
 void CorrectCountOp::lowerToHalide(OpLowering &cx) {
   cx.define(hl::correctCount(cx.name(), cx.in(0), cx.in(1), lenetc::shapeOf(logits())[1], cx.batch()));

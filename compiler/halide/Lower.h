@@ -67,6 +67,8 @@ public:
   virtual ~OpLowering() = default;
   virtual Halide::Func in(unsigned operand) = 0; // an operand's Func
   virtual Halide::Func of(mlir::Value v) = 0;     // any value's Func, lowered before the op
+  // A helper Func of the op that computed `v` (a batchnorm's `mean`, a dropout's `keep`).
+  virtual Halide::Func helper(mlir::Value v, const std::string &role) = 0;
   virtual const std::string &name() const = 0;    // the op's model name: the Func's name
   virtual Halide::Expr batch() const = 0;         // the run-time batch extent
   virtual void define(Halide::Func result) = 0;   // the op's result

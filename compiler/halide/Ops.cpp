@@ -428,4 +428,115 @@ Func add(const std::string &name, Func a, Func b, int rank) {
   return elementwise(name, rank, [&](const std::vector<Expr> &v) { return a(v) + b(v); });
 }
 
+// --- batchnorm and dropout ----------------------------------------------------------
+
+namespace {
+// The channel of an activation's coordinates, and a sum per channel over the others.
+Expr channelOf(const std::vector<Expr> &v) { return v.size() == 4 ? v[2] : v[0]; }
+
+template <typename Body> Func sumPerChannel(const std::string &funcName, const ChannelLayout &l, Expr batch, Body body) {
+  Var c("c");
+  Func total(funcName);
+  total(c) = cast<double>(0);
+  if (l.rank == 4) {
+    RDom r(0, l.width, 0, l.height, 0, batch, "r");
+    total(c) += cast<double>(body(std::vector<Expr>{r.x, r.y, c, r.z}));
+  } else {
+    RDom r(0, batch, "r");
+    total(c) += cast<double>(body(std::vector<Expr>{c, r}));
+  }
+  return total;
+}
+
+Expr perChannel(Func f, const std::vector<Expr> &v) { return f(channelOf(v)); }
+} // namespace
+
+Expr batchNormCount(const ChannelLayout &l, Expr batch) { return batch * (l.height * l.width); }
+
+Func batchNorm(const std::string &name, Func in, Func scale, Func shift, const ChannelLayout &l, double eps, Expr batch) {
+  Var c("c");
+  Expr count = cast<double>(batchNormCount(l, batch));
+  Func sum = sumPerChannel(halideName(name) + "__sum", l, batch, [&](const std::vector<Expr> &v) { return in(v); });
+  Func mean(halideName(name) + "__mean");
+  mean(c) = cast<float>(sum(c) / count);
+  Func squares = sumPerChannel(halideName(name) + "__squares", l, batch, [&](const std::vector<Expr> &v) {
+    Expr d = in(v) - perChannel(mean, v);
+    return d * d;
+  });
+  Func var(halideName(name) + "__var");
+  var(c) = cast<float>(squares(c) / count);
+  Func invstd(halideName(name) + "__invstd");
+  invstd(c) = 1.f / sqrt(var(c) + float(eps));
+  return elementwise(name, l.rank, [&](const std::vector<Expr> &v) {
+    return (in(v) - perChannel(mean, v)) * (perChannel(invstd, v) * perChannel(scale, v)) + perChannel(shift, v);
+  });
+}
+
+Func batchNormInference(const std::string &name, Func in, Func scale, Func shift, Func mean, Func var,
+                        const ChannelLayout &l, double eps) {
+  Var c("c");
+  Func factor(halideName(name) + "__factor"); // scale / sqrt(var + eps)
+  factor(c) = scale(c) / sqrt(var(c) + float(eps));
+  return elementwise(name, l.rank, [&](const std::vector<Expr> &v) {
+    return (in(v) - perChannel(mean, v)) * perChannel(factor, v) + perChannel(shift, v);
+  });
+}
+
+Func batchNormRunning(const std::string &name, Func old, Func stat, double momentum, Expr factor) {
+  Var c("c");
+  Func next = named(name);
+  next(c) = float(1 - momentum) * old(c) + float(momentum) * (stat(c) * cast<float>(factor));
+  return next;
+}
+
+Func batchNormGradScale(const std::string &name, Func dout, Func in, Func mean, Func invstd, const ChannelLayout &l,
+                        Expr batch) {
+  Var c("c");
+  Func sum = sumPerChannel(halideName(name) + "__sum", l, batch, [&](const std::vector<Expr> &v) {
+    return dout(v) * ((in(v) - perChannel(mean, v)) * perChannel(invstd, v));
+  });
+  Func dscale = named(name);
+  dscale(c) = cast<float>(sum(c));
+  return dscale;
+}
+
+Func batchNormGradInput(const std::string &name, Func dout, Func in, Func mean, Func invstd, Func scale,
+                        Func gradScale, Func gradShift, const ChannelLayout &l, Expr batch) {
+  Expr count = cast<float>(batchNormCount(l, batch));
+  return elementwise(name, l.rank, [&](const std::vector<Expr> &v) {
+    Expr xhat = (in(v) - perChannel(mean, v)) * perChannel(invstd, v);
+    return perChannel(scale, v) * perChannel(invstd, v) *
+           (dout(v) - (cast<float>(perChannel(gradShift, v)) + xhat * cast<float>(perChannel(gradScale, v))) / count);
+  });
+}
+
+namespace {
+// A 32-bit integer hash (Chris Wellons' "lowbias32"): every input bit moves every output bit.
+Expr mix32(Expr h) {
+  h = h ^ (h >> 16);
+  h = h * Internal::make_const(UInt(32), 0x7feb352du);
+  h = h ^ (h >> 15);
+  h = h * Internal::make_const(UInt(32), 0x846ca68bu);
+  return h ^ (h >> 16);
+}
+} // namespace
+
+Expr dropoutUniform(Expr seed, Expr example, Expr index) {
+  Expr h = mix32(cast<uint32_t>(index) + mix32(cast<uint32_t>(example) + mix32(cast<uint32_t>(seed))));
+  return cast<float>(h >> 8) * (1.f / 16777216.f);
+}
+
+Func dropout(const std::string &name, Func in, Func noise, const ChannelLayout &l, double rate) {
+  std::vector<Var> v = activationVars(l.rank);
+  Expr n = v.back();
+  Expr index = l.rank == 4 ? v[0] + l.width * (v[1] + l.height * v[2]) : Expr(v[0]);
+  Func keep(halideName(name) + "__keep");
+  keep(v) = select(dropoutUniform(noise(0), noise(1) + n, index) >= float(rate), float(1 / (1 - rate)), 0.f);
+  return elementwise(name, l.rank, [&](const std::vector<Expr> &e) { return in(e) * keep(e); });
+}
+
+Func dropoutGrad(const std::string &name, Func dout, Func keep, int rank) {
+  return elementwise(name, rank, [&](const std::vector<Expr> &v) { return dout(v) * keep(v); });
+}
+
 } // namespace lenetc::hl

@@ -57,6 +57,29 @@ Halide::Func softmax(const std::string &name, Halide::Func logits, int classes);
 // How many examples the logits classify correctly (the first maximum wins): int32 scalar.
 Halide::Func correctCount(const std::string &name, Halide::Func logits, Halide::Func labels, int classes,
                           Halide::Expr batch);
+// The per-channel layout of a batchnorm's input: rank 4 (x, y, c, n) with its height and
+// width, or rank 2 (i, n), a feature per channel.
+struct ChannelLayout {
+  int rank = 2, height = 1, width = 1;
+};
+// Training mode: normalized with the batch's statistics, helpers `mean`, `var` (biased) and
+// `invstd` per channel (summed in double, two passes: the mean, then squared deviations).
+Halide::Func batchNorm(const std::string &name, Halide::Func in, Halide::Func scale, Halide::Func shift,
+                       const ChannelLayout &l, double eps, Halide::Expr batch);
+// Inference mode: normalized with the running statistics.
+Halide::Func batchNormInference(const std::string &name, Halide::Func in, Halide::Func scale, Halide::Func shift,
+                                Halide::Func mean, Halide::Func var, const ChannelLayout &l, double eps);
+// The next running statistic: (1 - momentum) old + momentum * stat * factor.
+Halide::Func batchNormRunning(const std::string &name, Halide::Func old, Halide::Func stat, double momentum,
+                              Halide::Expr factor);
+// How many values each statistic is taken over: batch x height x width.
+Halide::Expr batchNormCount(const ChannelLayout &l, Halide::Expr batch);
+// Inverted dropout: helper `keep`, 1 / (1 - rate) or 0 per value, from `noise` = [seed, the
+// batch's first example's index] hashed with the example's index and the value's.
+Halide::Func dropout(const std::string &name, Halide::Func in, Halide::Func noise, const ChannelLayout &l,
+                     double rate);
+// The dropout mask's hash, as the tests' references compute it: a value in [0, 1).
+Halide::Expr dropoutUniform(Halide::Expr seed, Halide::Expr example, Halide::Expr index);
 
 // --- backward ------------------------------------------------------------------------
 Halide::Func convGradInput(const std::string &name, Halide::Func dout, Halide::Func w, const ConvSpec &s);
@@ -80,6 +103,14 @@ Halide::Func activationGrad(const std::string &name, Halide::Func dout, Halide::
 Halide::Func softmaxCrossEntropyGrad(const std::string &name, Halide::Func logits, Halide::Func labels,
                                      int classes, Halide::Expr batch);
 Halide::Func add(const std::string &name, Halide::Func a, Halide::Func b, int rank);
+// batchnorm's scale gradient, sum of dout * xhat (helper `sum`, in double), and its input's
+// gradient, from the forward's statistics and its parameters' gradients (their sums).
+Halide::Func batchNormGradScale(const std::string &name, Halide::Func dout, Halide::Func in, Halide::Func mean,
+                                Halide::Func invstd, const ChannelLayout &l, Halide::Expr batch);
+Halide::Func batchNormGradInput(const std::string &name, Halide::Func dout, Halide::Func in, Halide::Func mean,
+                                Halide::Func invstd, Halide::Func scale, Halide::Func gradScale,
+                                Halide::Func gradShift, const ChannelLayout &l, Halide::Expr batch);
+Halide::Func dropoutGrad(const std::string &name, Halide::Func dout, Halide::Func keep, int rank);
 
 // The pure variables of a rank-4 (x, y, c, n) or rank-2 (i, n) activation Func.
 std::vector<Halide::Var> activationVars(int rank);

@@ -1,8 +1,9 @@
 // Reverse-mode differentiation at the graph level, and the two functions the trainer runs.
 //
 // From the model's forward function @m(x, y) -> (loss, logits) it adds:
-//   @m_train_step(x, y) -> (loss, correct, dL/dp for every parameter p, in program order)
-//   @m_infer(x)         -> probabilities
+//   @m_train_step(x, y[, noise]) -> (loss, correct, for every parameter p in program order
+//                                    dL/dp, or a state's next value)
+//   @m_infer(x)                   -> probabilities
 // The backward graph is made of explicit gradient ops (lenet.conv_grad_input, ...), built
 // by each forward op's own rule (GradientOpInterface, dialect/Dialect.cpp), so that every later stage (printing, lowering, scheduling) sees
 // and names each gradient. Gradients are made only where they are used: a value that no
@@ -57,6 +58,7 @@ private:
     return builder_.getStringAttr(opName(forward).str() + suffix.str());
   }
   LogicalResult backprop(Operation *op, Value dout);
+  Value nextState(ParamOp p);
 
   FuncOp func_;
   OpBuilder builder_;
@@ -88,6 +90,20 @@ private:
   Differentiator &d_;
 };
 
+// A state tensor's value after the step: batchnorm's running statistic moved toward the
+// batch's.
+Value Differentiator::nextState(ParamOp p) {
+  for (Operation *user : p.getResult().getUsers())
+    if (auto bn = dyn_cast<BatchNormOp>(user)) {
+      bool mean = p.getResult() == bn.running_mean();
+      return builder_.create<BatchNormRunningOp>(p.getLoc(), p.getType(), bn.getResult(), p.getResult(),
+                                                 name(bn, mean ? ".running_mean.next" : ".running_var.next"),
+                                                 builder_.getStringAttr(mean ? "mean" : "var"));
+    }
+  // A state nobody reads (its layer does not lead to the loss) stays as it is.
+  return p.getResult();
+}
+
 LogicalResult Differentiator::backprop(Operation *op, Value dout) {
   auto rule = dyn_cast<GradientOpInterface>(op);
   if (!rule)
@@ -110,7 +126,8 @@ LogicalResult Differentiator::run() {
   for (Operation &op : body) {
     if (auto p = dyn_cast<ParamOp>(op)) {
       params.push_back(p);
-      varied_.insert(p.getResult().getAsOpaquePointer());
+      if (!isStateRole(p.role()))
+        varied_.insert(p.getResult().getAsOpaquePointer());
       continue;
     }
     for (Value operand : op.getOperands())
@@ -142,6 +159,10 @@ LogicalResult Differentiator::run() {
                                                   logits, labels, builder_.getStringAttr("correct"));
   llvm::SmallVector<Value, 32> results{loss.getResult(), correct};
   for (ParamOp p : params) {
+    if (isStateRole(p.role())) {
+      results.push_back(nextState(p));
+      continue;
+    }
     auto it = grads_.find(p.getResult().getAsOpaquePointer());
     if (it == grads_.end())
       return p.emitError() << "parameter '" << p.name() << "' does not influence the loss";
@@ -154,9 +175,18 @@ LogicalResult Differentiator::run() {
   return success();
 }
 
-// @m_infer(x) -> probabilities: the forward graph up to the logits, then softmax.
+// @m_infer(x) -> probabilities: the forward graph up to the logits, then softmax; batchnorm
+// with its running statistics, dropout left out.
 void buildInference(FuncOp func) {
   Block &body = func.getBody().front();
+  for (Operation &op : llvm::make_early_inc_range(body)) {
+    if (auto bn = dyn_cast<BatchNormOp>(op))
+      bn.trainingAttr(BoolAttr::get(func.getContext(), false));
+    if (auto dropout = dyn_cast<DropoutOp>(op)) {
+      dropout.getResult().replaceAllUsesWith(dropout.input());
+      dropout.erase();
+    }
+  }
   auto ret = cast<ReturnOp>(body.getTerminator());
   auto loss = ret.getOperand(0).getDefiningOp<SoftmaxCrossEntropyOp>();
   OpBuilder builder(ret);
@@ -167,6 +197,8 @@ void buildInference(FuncOp func) {
   ret.erase();
   loss.erase();
   eraseDeadOps(func);
+  if (func.getNumArguments() > 2 && func.getArgAttr(2, kNoiseAttr))
+    func.eraseArgument(2);
   func.eraseArgument(1); // the labels
   func.setType(FunctionType::get(func.getContext(), func.getArgumentTypes(), {probs.getType()}));
 }

@@ -97,6 +97,8 @@ static std::string notLenetIR(mlir::ModuleOp module) {
     ++models;
     if (func.getNumArguments() < 2 || !func.getArgAttrOfType<mlir::IntegerAttr>(1, lenet::kClassesAttr))
       return "function @" + func.getName().str() + " does not take an input and a label";
+    if (func.getNumArguments() > 3 || (func.getNumArguments() == 3 && !func.getArgAttr(2, lenet::kNoiseAttr)))
+      return "function @" + func.getName().str() + " takes arguments besides an input, a label and dropout's noise";
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (!func.getArgAttrOfType<mlir::StringAttr>(i, lenet::kArgNameAttr))
         return "argument " + std::to_string(i) + " of @" + func.getName().str() + " has no '" +

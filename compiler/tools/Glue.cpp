@@ -163,6 +163,8 @@ bool writeModelGlue(ModuleOp module, const std::string &sourcePath, const std::s
                    fanOut);
     ++numParams;
   }
+  bool batchStatistics = !train.getBody().front().getOps<lenet::BatchNormOp>().empty();
+  bool noise = train.getNumArguments() > 2 && train.getArgAttr(2, lenet::kNoiseAttr);
   std::vector<int64_t> inputDims(3, 0);
   std::copy(input.begin(), input.end(), inputDims.begin());
   fmt::format_to(os,
@@ -170,11 +172,12 @@ bool writeModelGlue(ModuleOp module, const std::string &sourcePath, const std::s
                  "extern \"C\" const lenetc::ModelInfo {} = {{\n"
                  "    {},\n    {},\n    {}, {{{}}},\n    {},\n    {}, kParams,\n"
                  "    {}_train_step_argv,\n    {}_infer_argv,\n    {},\n    {},\n    {},\n    {},\n"
-                 "    {}_infer_one_argv,\n    {},\n    {},\n}};\n",
+                 "    {}_infer_one_argv,\n    {},\n    {},\n    {},\n    {},\n}};\n",
                  modelSymbol(model), quoted(model), quoted(sourcePath), input.size(), fmt::join(inputDims, ", "),
                  classes, numParams, model, model, trainDefaults(module),
                  gpu ? model + "_train_step_gpu_argv" : "nullptr", gpu ? model + "_infer_gpu_argv" : "nullptr",
-                 quoted(target), model, quotedLines(drawings.summary), quotedLines(drawings.graphSvg));
+                 quoted(target), model, quotedLines(drawings.summary), quotedLines(drawings.graphSvg),
+                 batchStatistics, noise);
 
   std::ofstream out(path, std::ios::trunc);
   out << text;

@@ -24,6 +24,7 @@ struct ModelSummary {
   std::string name;
   std::vector<Layer> layers;
   int64_t totalParams = 0;
+  int64_t nonTrainableParams = 0; // of totalParams: state (batchnorm's running statistics)
   std::string trainDefaults; // "data=fashion_mnist optimizer=sgd(lr=0.9) ..."
 };
 

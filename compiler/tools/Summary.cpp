@@ -84,6 +84,8 @@ ModelSummary summarize(ModuleOp module) {
   };
 
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
+    if (func.getArgAttr(i, lenet::kNoiseAttr))
+      continue; // dropout's seed, not a layer
     Layer l;
     l.name = func.getArgAttrOfType<StringAttr>(i, lenet::kArgNameAttr).getValue().str();
     if (auto classes = func.getArgAttrOfType<IntegerAttr>(i, lenet::kClassesAttr)) {
@@ -120,6 +122,8 @@ ModelSummary summarize(ModuleOp module) {
       if (auto param = operand.getDefiningOp<lenet::ParamOp>()) {
         auto type = param.getType().cast<RankedTensorType>();
         l.params += type.getNumElements();
+        if (lenet::isStateRole(param.role()))
+          summary.nonTrainableParams += type.getNumElements();
       } else if (rowOf.count(key(operand))) {
         l.inputs.push_back(rowOf[key(operand)]);
       }
@@ -163,6 +167,9 @@ void printSummary(const ModelSummary &summary, std::ostream &os) {
   fmt::print(os, "{}\n", rule);
   fmt::print(os, "Total params: {} ({:.2f} KB as f32)\n", withThousands(summary.totalParams),
              summary.totalParams * 4 / 1024.0);
+  // As Keras: state that the optimizer does not touch (batchnorm's running statistics).
+  fmt::print(os, "Trainable params: {}\nNon-trainable params: {}\n",
+             withThousands(summary.totalParams - summary.nonTrainableParams), withThousands(summary.nonTrainableParams));
   if (!summary.trainDefaults.empty())
     fmt::print(os, "Training defaults: {}\n", summary.trainDefaults);
 }

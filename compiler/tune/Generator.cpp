@@ -235,12 +235,18 @@ private:
       return line(name, call("compute_inline"));
     if (kind == "maxpool_grad")
       return elementwise(op);
+    if (kind == "batchnorm" && op.has("squares"))
+      return batchNorm(op);
     const std::vector<int> &e = op.extents;
     bool perExample = e.size() >= 2 && (e.back() < 0 || oneExample());
     if (perExample && op.func.num_update_definitions() == 0)
       return elementwise(op);
     if (kind == "bias_grad" && op.has("sum"))
       return biasGrad(op);
+    if (kind == "batchnorm_grad_scale") {
+      line(name, call("compute_root"));
+      return channelSum(op, "sum", operand(op, 0), false);
+    }
     line(name, call("compute_root")); // scalars, sums
   }
 
@@ -459,27 +465,34 @@ private:
                        call("unroll", {rows}));
   }
 
-  // A bias gradient, summed in double over positions and examples: a partial sum per
-  // example (rfactor), in parallel, its channels innermost so that their sums run side by
-  // side (vectors of them when the map is stored channels innermost), then the examples'
-  // partial sums in order. A dense bias sums over examples only: units innermost.
+  // A bias gradient, summed in double over positions and examples (channelSum). Its dout,
+  // the gradient of the layer's output, has its channels innermost when it is an
+  // activation's gradient laid out that way.
   void biasGrad(const LoweredOp &op) {
-    const std::string &name = op.name, sumName = helper(op, "sum"), perExample = name + ".per_example";
+    line(op.name, call("compute_root"));
+    const LoweredOp *dout = operand(op, 0);
+    const LoweredOp *activation = dout && dout->activationGrad ? operand(*dout, 1) : nullptr;
+    channelSum(op, "sum", dout, activation && storedFiltersInner(*activation));
+  }
+
+  // A sum per channel in double (helper `role` of `op`) over positions and examples of a
+  // map like `over`: a partial sum per example (rfactor), in parallel, its channels
+  // innermost so that their sums run side by side (vectors of them when the map is stored
+  // channels innermost), then the examples' partial sums in order: the same bits on any
+  // number of threads. A sum over examples only (features): channels innermost.
+  void channelSum(const LoweredOp &op, const std::string &role, const LoweredOp *over, bool channelsInner) {
+    // (`<op>.per_example` for an op's one sum, as the schedule files name a bias gradient's.)
+    const std::string sumName = helper(op, role),
+                      perExample = (role == "sum" ? op.name : sumName) + ".per_example";
     int C = op.extents[0];
     int dl = L / 2; // doubles per vector
-    Halide::Func sum = op.helpers.at("sum"); // a handle
-    line(name, call("compute_root"));
+    Halide::Func sum = op.helpers.at(role); // a handle
     if (sum.update(0).get_schedule().rvars().size() == 1) {
       line(sumName, call("compute_root"));
       update(sumName, 0, call("reorder", {"c", "r"}) + (C >= dl ? call("vectorize", {"c", dl, "GuardWithIf"}) : kNone));
       return;
     }
-    // dout, the gradient of the layer's output: its channels innermost when it is an
-    // activation's gradient laid out that way.
-    const LoweredOp *dout = operand(op, 0);
-    const LoweredOp *activation = dout && dout->activationGrad ? operand(*dout, 1) : nullptr;
-    bool channelsInner = activation && storedFiltersInner(*activation);
-    long size = dout ? exampleSize(*dout) : 1;
+    long size = over ? exampleSize(*over) : 1;
     line(sumName, call("compute_root"));
     update(sumName, 0, call("rfactor", {"r.z", "n", perExample}));
     line(perExample, call("compute_root") + parallelN(size));
@@ -488,6 +501,17 @@ private:
                (channelsInner && C >= dl ? call("vectorize", {"c", dl, "GuardWithIf"})
                 : C <= 16                ? call("unroll", {"c"})
                                          : kNone));
+  }
+
+  // Training-mode batchnorm: its statistics' two sums over the batch (channelSum), then the
+  // normalization, elementwise. The statistics are per channel: small, at root.
+  void batchNorm(const LoweredOp &op) {
+    const LoweredOp *in = operand(op, 0);
+    for (const char *role : {"sum", "squares"})
+      channelSum(op, role, in, false);
+    for (const char *role : {"mean", "var", "invstd"})
+      line(helper(op, role), call("compute_root"));
+    elementwise(op);
   }
 
   // A conv's weight gradient dW[f][j] = sum over positions and examples of dout[f] patch[j].

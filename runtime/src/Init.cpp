@@ -1,5 +1,6 @@
 #include "Init.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -11,7 +12,8 @@ double uniform01(std::mt19937_64 &rng) { return double(rng() >> 11) * (1.0 / 900
 
 // Xavier uniform (PyTorch's: bound sqrt(6 / (fan_in + fan_out))) or LeCun's uniform (2.4 /
 // fan_in) for weights; biases at zero or, as PyTorch's layers start them, uniform in
-// +-1/sqrt(fan_in); a subsampling coefficient at 1 / window, so that the layer starts as
+// +-1/sqrt(fan_in); batchnorm's scale and running variance at 1, its shift and running mean
+// at 0; a subsampling coefficient at 1 / window, so that the layer starts as
 // average pooling. Parameters draw from one stream in the pipelines' order.
 std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::string &init,
                                               const std::string &biasInit, int64_t seed) {
@@ -33,6 +35,8 @@ std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::str
     } else if (role == "coef") {
       for (auto &w : v)
         w = 1.0f / float(p.fanIn);
+    } else if (role == "scale" || role == "running_var") { // batchnorm's, as PyTorch's
+      std::fill(v.begin(), v.end(), 1.0f);
     }
     params.push_back(std::move(v));
   }

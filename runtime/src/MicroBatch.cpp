@@ -37,7 +37,8 @@ struct StepTasks {
 };
 
 int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
-  std::vector<void *> args = trainStepArgs(k.x, k.y, k.params, k.loss, k.correct, *k.out);
+  std::vector<void *> args =
+      trainStepArgs(k.x, k.y, k.noise.data() ? k.noise.raw_buffer() : nullptr, k.params, k.loss, k.correct, *k.out);
   return call(args, k.x.raw_buffer(), k.y.raw_buffer());
 }
 
@@ -52,7 +53,8 @@ int runChunkTask(void *, int c, uint8_t *closure) {
 
 } // namespace
 
-int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y, std::vector<Buffer<float>> &params) {
+int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y, std::vector<Buffer<float>> &params,
+                          const int32_t *noise) {
   const int batchDim = x.dimensions() - 1;
   const int64_t n = x.dim(batchDim).extent();
   // Balanced micro-batches (100 examples: 50 + 50, not 64 + 36), in order, as many as keep
@@ -80,6 +82,12 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
     // Each call gets its own buffer headers for the shared parameters: a call marks its
     // inputs' host_dirty flags, and concurrent calls must not write the same header.
     k.params.assign(params.begin(), params.end());
+    if (noise) {
+      if (!k.noise.data())
+        k.noise = Buffer<int32_t>(2);
+      k.noise(0) = noise[0];
+      k.noise(1) = noise[1] + static_cast<int32_t>(k.first);
+    }
     if (!k.loss.data()) {
       k.loss = Buffer<float>::make_scalar();
       k.correct = Buffer<int32_t>::make_scalar();

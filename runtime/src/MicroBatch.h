@@ -1,4 +1,6 @@
 // A training step over a batch, run through the training-step pipeline in micro-batches.
+// (A model whose step normalizes over its batch, batchnorm, runs it as one micro-batch: the
+// trainer asks for micro-batches as large as its batches.)
 //
 // At batch 256 the pipeline's largest maps (C1's activation and its gradient, 4.8 MB each
 // for LeNet-5) fall out of the caches between the layers that write and read them; at 64
@@ -40,8 +42,10 @@ public:
   // buffers the gradient of the mean loss over the batch; loss() is that mean loss and
   // correct() the number of examples classified right. Returns 0 or the first failing
   // call's error code.
+  // noise: the model's noise input ({seed, index of x's first example in the whole batch})
+  // or null; each micro-batch gets its own, its first example's index.
   int run(const Call &call, Halide::Runtime::Buffer<float> &x, Halide::Runtime::Buffer<int32_t> &y,
-          std::vector<Halide::Runtime::Buffer<float>> &params);
+          std::vector<Halide::Runtime::Buffer<float>> &params, const int32_t *noise = nullptr);
   double loss() const { return loss_; }
   int64_t correct() const { return correct_; }
 
@@ -50,6 +54,7 @@ public:
     int64_t first = 0, count = 0;
     Halide::Runtime::Buffer<float> x;
     Halide::Runtime::Buffer<int32_t> y;
+    Halide::Runtime::Buffer<int32_t> noise; // empty: the model has none
     std::vector<Halide::Runtime::Buffer<float>> params;
     Halide::Runtime::Buffer<float> loss;
     Halide::Runtime::Buffer<int32_t> correct;

@@ -1,5 +1,6 @@
 #include "Optimizer.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace lenetc {
@@ -12,8 +13,9 @@ int Optimizer::slotsPerParam() const {
   return config_.momentum > 0 ? 1 : 0;   // sgd: velocity
 }
 
-Optimizer::Optimizer(OptimizerConfig config, const std::vector<int64_t> &paramSizes)
-    : config_(std::move(config)) {
+Optimizer::Optimizer(OptimizerConfig config, const std::vector<int64_t> &paramSizes, std::vector<bool> state)
+    : config_(std::move(config)), state_(std::move(state)) {
+  state_.resize(paramSizes.size(), false);
   for (int64_t size : paramSizes)
     for (int s = 0; s < slotsPerParam(); ++s)
       slots_.emplace_back(static_cast<size_t>(size), 0.0f);
@@ -31,6 +33,10 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
   // cost a tenth of lenetc_bench's time (most of it at small batches).
   const bool adam = c.name == "adam", rmsprop = c.name == "rmsprop";
   for (size_t p = 0; p < params.size(); ++p) {
+    if (state_[p]) {
+      std::copy(grads[p].begin(), grads[p].end(), params[p].begin());
+      continue;
+    }
     float *w = params[p].data();
     const float *g0 = grads[p].data();
     const size_t n = params[p].size();

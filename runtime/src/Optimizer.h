@@ -18,8 +18,11 @@ struct OptimizerConfig {
 
 class Optimizer {
 public:
-  Optimizer(OptimizerConfig config, const std::vector<int64_t> &paramSizes);
-  // One update of every parameter with its gradient, at learning rate `lr`.
+  // `state[p]`: parameter p is state (batchnorm's running statistics), not trained (empty:
+  // none is).
+  Optimizer(OptimizerConfig config, const std::vector<int64_t> &paramSizes, std::vector<bool> state = {});
+  // One update of every trainable parameter with its gradient, at learning rate `lr`; a
+  // state parameter takes the value the training step returned for it (`grads[p]`).
   void step(std::vector<std::vector<float>> &params, const std::vector<std::vector<float>> &grads, double lr);
 
   const OptimizerConfig &config() const { return config_; }
@@ -34,6 +37,7 @@ private:
   OptimizerConfig config_;
   int64_t steps_ = 0;
   std::vector<std::vector<float>> slots_; // slotsPerParam() buffers per parameter, in order
+  std::vector<bool> state_;
 };
 
 struct ScheduleConfig {

@@ -128,6 +128,9 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  --rho X                 rmsprop (default: %s)\n"
       "  --eps X                 adam, rmsprop (default: %s)\n"
       "  --weight-decay X        L2 penalty added to the gradient (default: %s)\n"
+      "  --ghost-batch-norm      batchnorm: normalize each micro-batch of %lld by its own statistics\n"
+      "                          (\"ghost batch norm\": faster on several threads; default: over\n"
+      "                          the whole batch, as PyTorch)\n"
       "  --lr-schedule constant|step|plateau   (default: %s)\n"
       "  --step-every N, --step-gamma X        step: lr *= gamma every N epochs (default: %lld, %s)\n"
       "  --plateau-factor X, --plateau-patience N, --min-lr X\n"
@@ -155,7 +158,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, (long long)d.val,
       d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
       fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
-      fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(), d.lrSchedule,
+      fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(),
+      (long long)kMicroBatch, d.lrSchedule,
       (long long)d.stepEvery, fmt(d.stepGamma).c_str(), fmt(d.plateauFactor).c_str(),
       (long long)d.plateauPatience, fmt(d.minLr).c_str(), m.name);
 }
@@ -228,6 +232,7 @@ std::map<std::string, Setter> valueFlags(Options &o) {
 std::map<std::string, std::function<void()>> switchFlags(Options &o) {
   return {
       {"--nesterov", [&] { o.optimizer.nesterov = true; }},
+      {"--ghost-batch-norm", [&] { o.ghostBatchNorm = true; }},
       {"--no-checkpoint", [&] { o.checkpoint.clear(); }},
       {"--resume", [&] { o.resume = true; }},
       {"--eval", [&] { o.eval = true; }},
@@ -349,6 +354,7 @@ std::vector<std::pair<std::string, std::string>> runSettings(const Options &o) {
       {"--lr", exact(o.optimizer.lr)},
       {"--momentum", exact(o.optimizer.momentum)},
       {"--nesterov", o.optimizer.nesterov ? "on" : "off"},
+      {"--ghost-batch-norm", o.ghostBatchNorm ? "on" : "off"},
       {"--beta1", exact(o.optimizer.beta1)},
       {"--beta2", exact(o.optimizer.beta2)},
       {"--rho", exact(o.optimizer.rho)},
@@ -379,6 +385,8 @@ void adoptRunSettings(Options &o, const std::vector<std::pair<std::string, std::
                    current->second + ")";
     } else if (flag == "--nesterov") {
       o.optimizer.nesterov = value == "on";
+    } else if (flag == "--ghost-batch-norm") {
+      o.ghostBatchNorm = value == "on";
     } else if (auto set = setters.find(flag); set != setters.end()) {
       try {
         set->second(value);

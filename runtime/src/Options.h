@@ -24,6 +24,9 @@ struct Options {
   std::string init, biasInit, normalize;
   std::string checkpoint; // "" = none
   bool resume = false, eval = false, quiet = false;
+  // batchnorm: normalize each micro-batch of the step by its own statistics (faster; not
+  // PyTorch's whole-batch result).
+  bool ghostBatchNorm = false;
   std::string metrics, plot;
   // The run report (HTML): by default the checkpoint's name with .html for its extension;
   // "" = none (--no-report, or no checkpoint and no --report). `report`'s -o sets it too.

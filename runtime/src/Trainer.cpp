@@ -435,12 +435,14 @@ void restoreTraining(const TrainState &s, const Options &o, const DataSplits &da
 void printRunHeader(const ModelInfo &m, const Options &o, const TrainState &s, bool resumed,
                     const DataSplits &data, const Splits &d, const Pipelines &pipes, double lr,
                     const Communicator &comm, int threads) {
-  int64_t totalParams = 0;
+  int64_t trainable = 0, state = 0;
   for (int i = 0; i < m.numParams; ++i)
-    totalParams += m.params[i].count;
-  std::printf("%s: %s parameters; %s: %s train, %s validation, %s test examples\n", m.name,
-              formatCount(totalParams).c_str(), data.description.c_str(), formatCount(d.train.count).c_str(),
-              formatCount(d.val.count).c_str(), formatCount(d.test.count).c_str());
+    (isTrainable(m.params[i]) ? trainable : state) += m.params[i].count;
+  fmt::print("{}: {} parameters{}; {}: {} train, {} validation, {} test examples\n", m.name,
+             formatCount(trainable + state),
+             state ? fmt::format(" ({} trainable, {} running statistics)", formatCount(trainable), formatCount(state))
+                   : "",
+             data.description, formatCount(d.train.count), formatCount(d.val.count), formatCount(d.test.count));
   std::string momentum = o.optimizer.name != "adam" && o.optimizer.momentum > 0
                              ? " momentum " + formatNumber(o.optimizer.momentum) +
                                    (o.optimizer.nesterov && o.optimizer.name == "sgd" ? " (Nesterov)" : "")
@@ -472,10 +474,12 @@ Error divergence(const std::string &what, int64_t epoch, int64_t step, const std
 // The training step's buffers: one batch of inputs (this rank's share of it), the
 // parameters and their gradients in place, and the step split into micro-batches.
 struct StepBuffers {
-  StepBuffers(const ModelInfo &m, TrainState &s, const Pipelines &pipes, int64_t batchCap, int threads)
+  // A GPU wants its batches whole; so does batchnorm's whole-batch normalization.
+  StepBuffers(const ModelInfo &m, const Options &o, TrainState &s, const Pipelines &pipes, int64_t batchCap,
+              int threads)
       : x(static_cast<size_t>(batchCap * exampleSize(m))), y(static_cast<size_t>(batchCap)), grads(gradients(m)),
         params(paramBuffers(m, s.params)), gradBuffers(paramBuffers(m, grads)),
-        step(gradBuffers, pipes.gpu ? batchCap : kMicroBatch, threads) {}
+        step(gradBuffers, pipes.gpu || (m.batchStatistics && !o.ghostBatchNorm) ? batchCap : kMicroBatch, threads) {}
   static std::vector<std::vector<float>> gradients(const ModelInfo &m) {
     std::vector<std::vector<float>> g;
     for (int i = 0; i < m.numParams; ++i)
@@ -506,6 +510,14 @@ void combineAcrossRanks(Communicator &comm, StepBuffers &b, double share, double
   comm.sum(stats, 2);
 }
 
+// The seed of dropout's masks at a step of the run: the same for a resumed run.
+int32_t stepSeed(int64_t seed, int64_t epoch, int64_t step) {
+  uint64_t z = uint64_t(seed) * 0x9E3779B97F4A7C15ull + uint64_t(epoch) * 0xBF58476D1CE4E5B9ull + uint64_t(step);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull; // splitmix64's finalizer
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return static_cast<int32_t>(static_cast<uint32_t>(z ^ (z >> 31)));
+}
+
 // One epoch of training in the order `order`: a step and an optimizer update per batch.
 // Each rank steps its share of every batch (ranks in order, shares balanced) and the
 // gradients are combined, so every rank takes the same optimizer step. Sets the epoch's
@@ -516,7 +528,7 @@ int64_t trainEpoch(const ModelInfo &m, const Options &o, TrainState &s, const Ex
                    Communicator &comm) {
   const int64_t size = exampleSize(m);
   MicroBatchedStep::Call callStep = [&](std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y) {
-    return callPipeline(pipes.trainStep, args, 2 + b.params.size(), {x, y});
+    return callPipeline(pipes.trainStep, args, (m.noise ? 3 : 2) + b.params.size(), {x, y});
   };
   auto start = std::chrono::steady_clock::now();
   auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
@@ -534,7 +546,9 @@ int64_t trainEpoch(const ModelInfo &m, const Options &o, TrainState &s, const Ex
     if (count > 0) {
       Buffer<float> x = inputBuffer(m, b.x.data(), count);
       Buffer<int32_t> y(b.y.data(), static_cast<int>(count));
-      if (b.step.run(callStep, x, y, b.params) != 0)
+      // Dropout's masks: a seed per step of the run, and this share's place in the batch.
+      const int32_t noise[2] = {stepSeed(o.seed, epoch, step), static_cast<int32_t>(mine - first)};
+      if (b.step.run(callStep, x, y, b.params, m.noise ? noise : nullptr) != 0)
         throw Error("the training-step pipeline failed at epoch " + std::to_string(epoch));
       stats[0] = b.step.loss();
       stats[1] = double(b.step.correct());
@@ -695,9 +709,12 @@ int runTraining(const ModelInfo &m, const Options &options, Communicator &comm) 
   checkSameSettings(comm, sharedSettings(m, o, data, d));
 
   std::vector<int64_t> sizes;
-  for (int i = 0; i < m.numParams; ++i)
+  std::vector<bool> state;
+  for (int i = 0; i < m.numParams; ++i) {
     sizes.push_back(m.params[i].count);
-  Optimizer opt(o.optimizer, sizes);
+    state.push_back(!isTrainable(m.params[i]));
+  }
+  Optimizer opt(o.optimizer, sizes, state);
   LrSchedule schedule(o.schedule, o.optimizer.lr);
   std::mt19937_64 rng;
   together(comm, [&] {
@@ -713,7 +730,7 @@ int runTraining(const ModelInfo &m, const Options &options, Communicator &comm) 
 
   // Each rank's share of a batch is at most this many examples.
   const int64_t shareCap = (std::min(o.batch, d.train.count) + comm.size() - 1) / comm.size();
-  StepBuffers buffers(m, s, pipes, std::max<int64_t>(1, shareCap), threads);
+  StepBuffers buffers(m, o, s, pipes, std::max<int64_t>(1, shareCap), threads);
   Progress progress(root && !o.quiet && isatty(2));
   // The run report shows the last epoch that finished well: its parameters and test answers.
   const bool reporting = !o.report.empty();

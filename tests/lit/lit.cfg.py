@@ -13,7 +13,7 @@ config.substitutions.append(("%lenetc", config.lenetc))
 config.substitutions.append(("%models", config.models_dir))
 config.substitutions.append(("%python", config.python))
 # The trainers the build makes for every model: %lenet5-train, %lenet1-train, ...
-for model in ("lenet5_classic", "lenet5_modern", "lenet5", "lenet1"):
+for model in ("lenet5_classic", "lenet5_modern", "lenet5_bn", "lenet5", "lenet1"):
     config.substitutions.append(("%" + model + "-train", os.path.join(config.bin_dir, model + "-train")))
 # OpenCL on the CPU (PoCL): GPU variants are tested through it where a platform answers.
 import shutil, subprocess

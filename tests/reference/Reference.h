@@ -214,6 +214,53 @@ template <typename T> int correctCount(const Tensor<T> &logits, const std::vecto
   return correct;
 }
 
+// Batch normalization of [N, C, H, W] (per channel) or [N, F] (per feature), as PyTorch's
+// BatchNorm2d/1d: with the batch's mean and biased variance (training), or with the given
+// statistics (inference). `stats`, when given, receives the batch's mean and unbiased
+// variance per channel (what the running statistics move toward).
+template <typename T>
+Tensor<T> batchNorm(const Tensor<T> &in, const Tensor<T> &scale, const Tensor<T> &shift, double eps,
+                    const Tensor<T> *runningMean = nullptr, const Tensor<T> *runningVar = nullptr,
+                    Tensor<T> *batchMean = nullptr, Tensor<T> *batchVarUnbiased = nullptr) {
+  const int N = in.shape[0], C = in.shape[1];
+  const int inner = static_cast<int>(in.count() / (size_t(N) * C)); // H * W, or 1
+  auto at = [&](const Tensor<T> &t, int n, int c, int k) -> const T & { return t.data[(size_t(n) * C + c) * inner + k]; };
+  Tensor<T> out = in;
+  for (int c = 0; c < C; ++c) {
+    T mean = 0, var = 0;
+    if (runningMean) {
+      mean = runningMean->data[c];
+      var = runningVar->data[c];
+    } else {
+      for (int n = 0; n < N; ++n)
+        for (int k = 0; k < inner; ++k)
+          mean += at(in, n, c, k);
+      mean /= T(N * inner);
+      for (int n = 0; n < N; ++n)
+        for (int k = 0; k < inner; ++k)
+          var += (at(in, n, c, k) - mean) * (at(in, n, c, k) - mean);
+      if (batchMean)
+        batchMean->data[c] = mean;
+      if (batchVarUnbiased)
+        batchVarUnbiased->data[c] = var / T(N * inner - 1);
+      var /= T(N * inner);
+    }
+    for (int n = 0; n < N; ++n)
+      for (int k = 0; k < inner; ++k)
+        out.data[(size_t(n) * C + c) * inner + k] =
+            (at(in, n, c, k) - mean) / std::sqrt(var + T(eps)) * scale.data[c] + shift.data[c];
+  }
+  return out;
+}
+
+// Inverted dropout with a given mask of 0s and 1s.
+template <typename T> Tensor<T> dropout(const Tensor<T> &in, const Tensor<T> &keep, double rate) {
+  Tensor<T> out = in;
+  for (size_t i = 0; i < in.data.size(); ++i)
+    out.data[i] = in.data[i] * keep.data[i] / T(1 - rate);
+  return out;
+}
+
 // d/dv of L(v) = sum(dout * f(v)) for every entry of v, by central differences in double.
 // `f` maps the (perturbed) tensor to the output; `dout` weights the output entries.
 inline Tensor<double> finiteDifference(Tensor<double> v, const Tensor<double> &dout,

@@ -329,6 +329,128 @@ TEST(HalideOps, DenseForwardAndGradients) {
   expectClose(gb, ad[2], kGradTol, "dense d/dbias vs propagate_adjoints");
 }
 
+// --- batchnorm and dropout ----------------------------------------------------------------
+
+// A helper Func an op's algorithm made (`bn__mean`), as the lowering finds it: among the
+// Funcs it calls, by name (Halide appends `$N` to a name made again).
+Func helperOf(Func f, const std::string &name) {
+  std::string names;
+  for (const auto &[n, function] : Internal::find_transitive_calls(f.function())) {
+    if (n == name || n.rfind(name + "$", 0) == 0)
+      return Func(function);
+    names += " " + n;
+  }
+  throw std::runtime_error("no helper " + name + " among" + names);
+}
+
+TEST(HalideOps, BatchNormTrainingForwardGradientsAndRunningStatistics) {
+  std::mt19937 rng(11);
+  const double eps = 1e-5, momentum = 0.1;
+  for (std::vector<int> shape : {std::vector<int>{3, 2, 3, 4}, std::vector<int>{5, 4}}) {
+    const int N = shape[0], C = shape[1];
+    std::string what = shape.size() == 4 ? "batchnorm [N, C, H, W]" : "batchnorm [N, F]";
+    hl::ChannelLayout l;
+    l.rank = static_cast<int>(shape.size());
+    if (l.rank == 4) {
+      l.height = shape[2];
+      l.width = shape[3];
+    }
+    // Inputs away from 0 and of a spread of their own per channel, as a conv's output.
+    Tensor<double> in = asFloat(ref::random<double>(shape, rng, 0.5, 3.0));
+    Tensor<double> scale = asFloat(ref::random<double>({C}, rng, 0.5, 1.5)), shift = asFloat(ref::random<double>({C}, rng));
+    Func fin = toFunc(in, "in"), fscale = toFunc(scale, "scale"), fshift = toFunc(shift, "shift");
+    Func out = hl::batchNorm("bn", fin, fscale, fshift, l, eps, N);
+    Tensor<double> mean({C}), var({C});
+    Tensor<double> want = ref::batchNorm<double>(in, scale, shift, eps, nullptr, nullptr, &mean, &var);
+    expectClose(realize(out, want.shape), want, kForwardTol, what);
+
+    // Gradients: dout weighted so that the sums over the batch do not cancel by symmetry.
+    Tensor<double> dout = asFloat(ref::random<double>(want.shape, rng));
+    Func fdout = toFunc(dout, "dout");
+    Func fmean = helperOf(out, "bn__mean"), finvstd = helperOf(out, "bn__invstd");
+    Func gscale = hl::batchNormGradScale("gscale", fdout, fin, fmean, finvstd, l, N);
+    Func gshift = hl::biasGrad("gshift", fdout, l.rank, l.height, l.width, N);
+    Func gin = hl::batchNormGradInput("gin", fdout, fin, fmean, finvstd, fscale, helperOf(gscale, "gscale__sum"),
+                                      helperOf(gshift, "gshift__sum"), l, N);
+    Tensor<double> gi = realize(gin, in.shape), gs = realize(gscale, scale.shape), gb = realize(gshift, shift.shape);
+    auto f = [&](const Tensor<double> &i, const Tensor<double> &s, const Tensor<double> &b) {
+      return ref::batchNorm(i, s, b, eps);
+    };
+    expectClose(gi, ref::finiteDifference(in, dout, [&](const Tensor<double> &v) { return f(v, scale, shift); }),
+                kGradTol, what + " d/dinput");
+    expectClose(gs, ref::finiteDifference(scale, dout, [&](const Tensor<double> &v) { return f(in, v, shift); }),
+                kGradTol, what + " d/dscale");
+    expectClose(gb, ref::finiteDifference(shift, dout, [&](const Tensor<double> &v) { return f(in, scale, v); }),
+                kGradTol, what + " d/dshift");
+    auto ad = adjoints(out, dout, {fin, fscale, fshift}, {in.shape, scale.shape, shift.shape});
+    expectClose(gi, ad[0], kGradTol, what + " d/dinput vs propagate_adjoints");
+    expectClose(gs, ad[1], kGradTol, what + " d/dscale vs propagate_adjoints");
+    expectClose(gb, ad[2], kGradTol, what + " d/dshift vs propagate_adjoints");
+
+    // The running statistics move toward the batch's mean and unbiased variance.
+    Tensor<double> oldMean = asFloat(ref::random<double>({C}, rng)), oldVar = asFloat(ref::random<double>({C}, rng, 0.5, 2));
+    double count = double(in.count() / size_t(C));
+    Func nextMean = hl::batchNormRunning("next_mean", toFunc(oldMean, "old_mean"), fmean, momentum, Expr(1.0));
+    Func nextVar = hl::batchNormRunning("next_var", toFunc(oldVar, "old_var"), helperOf(out, "bn__var"), momentum,
+                                        Expr(count / (count - 1)));
+    Tensor<double> wantMean({C}), wantVar({C});
+    for (int c = 0; c < C; ++c) {
+      wantMean.data[c] = (1 - momentum) * oldMean.data[c] + momentum * mean.data[c];
+      wantVar.data[c] = (1 - momentum) * oldVar.data[c] + momentum * var.data[c];
+    }
+    expectClose(realize(nextMean, {C}), wantMean, kForwardTol, what + " running mean");
+    expectClose(realize(nextVar, {C}), wantVar, kForwardTol, what + " running variance");
+
+    // Inference: the running statistics, not the batch's.
+    Tensor<double> want2 = ref::batchNorm(in, scale, shift, eps, &oldMean, &oldVar);
+    expectClose(realize(hl::batchNormInference("bn_infer", fin, fscale, fshift, toFunc(oldMean, "m"),
+                                               toFunc(oldVar, "v"), l, eps),
+                        want2.shape),
+                want2, kForwardTol, what + " inference");
+  }
+}
+
+TEST(HalideOps, DropoutMasksAreSeededAndTheSameForAnyMicroBatch) {
+  const int N = 6, C = 3, H = 5, W = 7;
+  const double rate = 0.3;
+  std::mt19937 rng(12);
+  Tensor<double> in = asFloat(ref::random<double>({N, C, H, W}, rng));
+  hl::ChannelLayout l{4, H, W};
+  auto noiseFunc = [](int32_t seed, int32_t first) {
+    Buffer<int32_t> b(2);
+    b(0) = seed;
+    b(1) = first;
+    Func f;
+    f(_) = b(_);
+    return f;
+  };
+  Func out = hl::dropout("drop", toFunc(in, "in"), noiseFunc(1234, 0), l, rate);
+  Tensor<double> got = realize(out, in.shape);
+  // The mask the output implies, against the reference with it: in * keep / (1 - rate).
+  Tensor<double> keep(in.shape);
+  for (size_t i = 0; i < in.data.size(); ++i)
+    keep.data[i] = got.data[i] != 0;
+  expectClose(got, ref::dropout(in, keep, rate), kForwardTol, "dropout forward");
+  // Its gradient passes dout through the same mask.
+  Tensor<double> dout = asFloat(ref::random<double>(in.shape, rng));
+  expectClose(realize(hl::dropoutGrad("drop_grad", toFunc(dout, "dout"), helperOf(out, "drop__keep"), 4), in.shape),
+              ref::dropout(dout, keep, rate), kForwardTol, "dropout gradient");
+  // Examples 2..5 as a micro-batch of their own (first = 2) get the same masks.
+  Tensor<double> part({4, C, H, W});
+  std::copy(in.data.begin() + 2 * C * H * W, in.data.end(), part.data.begin());
+  Tensor<double> gotPart = realize(hl::dropout("drop2", toFunc(part, "part"), noiseFunc(1234, 2), l, rate), part.shape);
+  for (size_t i = 0; i < part.data.size(); ++i)
+    ASSERT_EQ(gotPart.data[i], got.data[i + 2 * C * H * W]) << "value " << i;
+  // Another seed, another mask; the share dropped near the rate over many values.
+  Tensor<double> other = realize(hl::dropout("drop3", toFunc(in, "in3"), noiseFunc(1235, 0), l, rate), in.shape);
+  EXPECT_NE(other.data, got.data);
+  Tensor<double> ones({64, 1, 32, 32}, 1.0);
+  Tensor<double> many = realize(hl::dropout("drop4", toFunc(ones, "ones"), noiseFunc(7, 0), hl::ChannelLayout{4, 32, 32}, rate),
+                                ones.shape);
+  double dropped = double(std::count(many.data.begin(), many.data.end(), 0.0)) / double(many.data.size());
+  EXPECT_NEAR(dropped, rate, 0.01); // 65,536 values: 5 standard deviations
+}
+
 TEST(HalideOps, FlattenIsRowMajorAndItsGradientReshapesBack) {
   std::mt19937 rng(6);
   Tensor<double> in = asFloat(ref::random<double>({2, 3, 4, 5}, rng));

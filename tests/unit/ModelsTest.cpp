@@ -21,6 +21,7 @@ struct Row {
 struct Expected {
   std::vector<Row> rows; // layers after the input and label rows, in order
   int64_t total;
+  int64_t nonTrainable = 0; // of total: batchnorm's running statistics
 };
 
 // The D2L LeNet-5: 6x28x28, 6x14x14, 16x10x10, 16x5x5, 400, 120, 84, 10; 61,706 parameters.
@@ -63,6 +64,40 @@ const std::map<std::string, Expected> &expectations() {
          {"logits", {10}, 850},
          {"loss", {}, 0}},
         60850}},
+      // D2L's LeNet with batch normalization: 44,878 trainable parameters and 452 running
+      // statistics (a mean and a variance per channel of 6 + 16 + 120 + 84).
+      {"lenet5_bn",
+       {{{"c1", {6, 24, 24}, 156},
+         {"c1.batchnorm", {6, 24, 24}, 24},
+         {"s2", {6, 12, 12}, 0},
+         {"c3", {16, 8, 8}, 2416},
+         {"c3.batchnorm", {16, 8, 8}, 64},
+         {"s4", {16, 4, 4}, 0},
+         {"f5.flatten", {256}, 0},
+         {"f5", {120}, 30840},
+         {"f5.batchnorm", {120}, 480},
+         {"f6", {84}, 10164},
+         {"f6.batchnorm", {84}, 336},
+         {"logits", {10}, 850},
+         {"loss", {}, 0}},
+        45330,
+        452}},
+      // Under 100,000 trainable parameters (the bound).
+      {"lenet5_best",
+       {{{"c1", {20, 28, 28}, 520},
+         {"c1.batchnorm", {20, 28, 28}, 80},
+         {"s2", {20, 14, 14}, 0},
+         {"c3", {50, 10, 10}, 25050},
+         {"c3.batchnorm", {50, 10, 10}, 200},
+         {"s4", {50, 5, 5}, 0},
+         {"f5.flatten", {1250}, 0},
+         {"f5", {56}, 70056},
+         {"f5.batchnorm", {56}, 224},
+         {"f5.dropout", {56}, 0},
+         {"logits", {10}, 570},
+         {"loss", {}, 0}},
+        96700,
+        252}},
   };
   return e;
 }
@@ -93,6 +128,8 @@ TEST(Models, EveryModelFileHasTheExpectedSummary) {
       EXPECT_EQ(got.params, want.rows[i].params) << got.name;
     }
     EXPECT_EQ(s.totalParams, want.total);
+    EXPECT_EQ(s.nonTrainableParams, want.nonTrainable);
+    EXPECT_LT(s.totalParams - s.nonTrainableParams, 100000) << "a LeNet-size model";
     ++checked;
   }
   EXPECT_EQ(checked, static_cast<int>(expectations().size())) << "every expectation has its model file";

@@ -23,10 +23,29 @@ TEST(SemanticErrors, DuplicateName) {
             "6:7: the loss cannot be the input of another op (it is defined at line 5)");
 }
 
+TEST(SemanticErrors, BatchNormAndDropoutArguments) {
+  // At the argument's value: momentum in (0, 1], eps > 0, rate in [0, 1).
+  const std::string conv = "  c1 = conv(x, filters=6, kernel=5) |> ";
+  const std::string at = "4:" + std::to_string(conv.size() + 1);
+  EXPECT_EQ(firstError(wrapModel(conv + "batchnorm(momentum=0)\n")),
+            "4:" + std::to_string(conv.size() + 20) + ": 'momentum' must be in (0, 1], got 0");
+  EXPECT_EQ(firstError(wrapModel(conv + "batchnorm(momentum=1.5)\n")),
+            "4:" + std::to_string(conv.size() + 20) + ": 'momentum' must be in (0, 1], got 1.5");
+  EXPECT_EQ(firstError(wrapModel(conv + "batchnorm(eps=0)\n")),
+            "4:" + std::to_string(conv.size() + 15) + ": 'eps' must be positive, got 0");
+  EXPECT_EQ(firstError(wrapModel(conv + "dropout(rate=1)\n")),
+            "4:" + std::to_string(conv.size() + 14) + ": 'rate' must be in [0, 1), got 1");
+  EXPECT_EQ(firstError(wrapModel(conv + "dropout(rate=-0.1)\n")),
+            "4:" + std::to_string(conv.size() + 14) + ": 'rate' must be in [0, 1), got -0.1");
+  EXPECT_EQ(firstError(wrapModel(conv + "dropout\n")), at + ": 'dropout' needs the argument 'rate'");
+  EXPECT_EQ(firstError(wrapModel(conv + "batchnorm(momentum=fast)\n")),
+            "4:" + std::to_string(conv.size() + 20) + ": 'momentum' must be a number, got fast");
+}
+
 TEST(SemanticErrors, UnknownOp) {
   EXPECT_EQ(firstError(wrapModel("  c1 = convolution(x)\n")),
             "4:8: unknown op 'convolution' (ops: conv, avgpool, maxpool, subsample, dense, flatten, "
-            "sigmoid, tanh, relu, leaky_relu, elu, gelu, scaled_tanh, softmax_cross_entropy)");
+            "batchnorm, dropout, sigmoid, tanh, relu, leaky_relu, elu, gelu, scaled_tanh, softmax_cross_entropy)");
   EXPECT_EQ(firstError(wrapModel("  c1 = x |> sigmod\n")),
             "4:13: unknown op 'sigmod'; did you mean 'sigmoid'?");
 }

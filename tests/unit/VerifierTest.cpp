@@ -100,7 +100,7 @@ TEST(Verifier, DenseWeight) {
 
 TEST(Verifier, ParamRole) {
   EXPECT_EQ(verifyError("  %w = lenet.param \"w\", \"kernel\" : tensor<2xf32>"),
-            "'lenet.param' op role must be weight, bias or coef, got 'kernel'");
+            "'lenet.param' op role must be weight, bias, coef, scale, shift, running_mean or running_var, got 'kernel'");
 }
 
 TEST(Verifier, LossNeedsLabels) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
 namespace lenetc {
@@ -15,7 +16,7 @@ constexpr int64_t kMicroBatch = 64;
 
 struct ParamInfo {
   const char *name; // "c1.w"
-  const char *role; // "weight", "bias" or "coef"
+  const char *role; // "weight", "bias", "coef", "scale", "shift"; state: "running_mean", "running_var"
   int rank;
   int64_t shape[4]; // outermost first, as the dialect writes it ([F, C, k, k])
   int64_t count;    // number of values
@@ -52,7 +53,8 @@ struct ModelInfo {
   const ParamInfo *params;
   // The Halide pipelines, called with an array of halide_buffer_t pointers (the AOT
   // "argv" entry points):
-  //   trainStep: x, labels, every parameter, then loss, correct, every parameter's gradient
+  //   trainStep: x, labels, [noise,] every parameter, then loss, correct, and for every
+  //              parameter its gradient (trainable) or its next value (state)
   //   infer:     x, every parameter, then the class probabilities
   int (*trainStep)(void **args);
   int (*infer)(void **args);
@@ -70,7 +72,20 @@ struct ModelInfo {
   // ModelInfo written by hand.
   const char *summary;
   const char *graphSvg;
+  // The training step normalizes with statistics of its whole batch (batchnorm): the trainer
+  // calls it once per batch, not in micro-batches (unless asked for ghost batch norm).
+  bool batchStatistics;
+  // The training step takes a noise input after the labels (dropout): int32 [seed, the index
+  // of the call's first example in the whole batch].
+  bool noise;
 };
+
+// Whether the optimizer trains a parameter; the others are state (batchnorm's running
+// statistics), whose next value the training step returns in place of a gradient.
+inline bool isTrainable(const ParamInfo &p) {
+  std::string_view role = p.role;
+  return role != "running_mean" && role != "running_var";
+}
 
 // The pipelines' argument arrays, in the order above, from Halide::Runtime::Buffers (or
 // anything with raw_buffer()): the one place that knows that order.
@@ -83,9 +98,13 @@ std::vector<void *> inferArgs(X &x, Params &params, Out &probs) {
   return args;
 }
 
+// `noise`: the noise buffer's raw_buffer() when the model has one (ModelInfo::noise), else null.
 template <class X, class Y, class Params, class Loss, class Correct>
-std::vector<void *> trainStepArgs(X &x, Y &labels, Params &params, Loss &loss, Correct &correct, Params &grads) {
+std::vector<void *> trainStepArgs(X &x, Y &labels, void *noise, Params &params, Loss &loss, Correct &correct,
+                                  Params &grads) {
   std::vector<void *> args{x.raw_buffer(), labels.raw_buffer()};
+  if (noise)
+    args.push_back(noise);
   for (auto &p : params)
     args.push_back(p.raw_buffer());
   args.push_back(loss.raw_buffer());
