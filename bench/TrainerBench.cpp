@@ -11,6 +11,7 @@
 #include "Data.h"
 #include "MicroBatch.h"
 #include "Optimizer.h"
+#include "lenetc/Memory.h"
 #include "lenetc/ModelInfo.h"
 
 #include "HalideBuffer.h"
@@ -141,6 +142,7 @@ Measured measure(const std::function<void(int)> &fn, int64_t batch, double secon
 } // namespace
 
 int main(int argc, char **argv) {
+  lenetc::keepFreedMemoryForReuse(); // as the trainer
   int threads = 2, repeats = 7;
   double repeatSeconds = 1.5;
   std::string only;

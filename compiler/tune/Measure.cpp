@@ -1,5 +1,7 @@
 #include "tune/Measure.h"
 
+#include "lenetc/Memory.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -37,6 +39,7 @@ PipelineBuffers bindTrainingScaleInputs(LoweredPipeline &p, int batch, unsigned 
   // Images in [0, 1], parameters at the scale of an initialisation (+-1/sqrt(fan-in)),
   // biases small. Arbitrary weights would saturate the activations, and a timing could
   // then depend on the data rather than on the schedule.
+  keepFreedMemoryForReuse(); // the pipelines' memory as the trainer keeps it
   std::mt19937 rng(seed);
   PipelineBuffers out;
   for (size_t i = 0; i < p.inputs.size(); ++i) {

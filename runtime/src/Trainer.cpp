@@ -13,6 +13,7 @@
 #include "Options.h"
 #include "Report.h"
 #include "Together.h"
+#include "lenetc/Memory.h"
 
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
@@ -800,6 +801,7 @@ int trainerMain(const ModelInfo &model, int argc, char **argv) {
 }
 
 int trainerMain(const ModelInfo &model, int argc, char **argv, Communicator &comm) {
+  keepFreedMemoryForReuse();
   // Halide runtime errors become a message and a non-zero status, not the default abort().
   halide_set_error_handler(reportHalideError);
   // Past a file-size limit, writes fail with EFBIG (reported) instead of killing the process.
