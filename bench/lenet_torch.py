@@ -53,9 +53,9 @@ def lenet(model="lenet5"):
             nn.Linear(120, 84), nn.BatchNorm1d(84), nn.Sigmoid(), nn.Linear(84, 10))
     elif model == "best":
         net = nn.Sequential(
-            nn.Conv2d(1, 20, 5, padding=2), nn.BatchNorm2d(20), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(20, 50, 5), nn.BatchNorm2d(50), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(1250, 56), nn.BatchNorm1d(56), nn.ReLU(), nn.Dropout(0.3), nn.Linear(56, 10))
+            nn.Conv2d(1, 16, 5, padding=2), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 5), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+            nn.Linear(800, 96), nn.BatchNorm1d(96), nn.ReLU(), nn.Dropout(0.3), nn.Linear(96, 10))
     else:
         act, pool = (nn.ReLU, nn.MaxPool2d) if model == "modern" else (nn.Sigmoid, nn.AvgPool2d)
         net = nn.Sequential(
