@@ -108,12 +108,20 @@ echo "| LeNet-5 classic (SGD lr 0.05 momentum 0.9, batch 32, 20 epochs), MNIST d
 fi
 
 if wanted lenet5_bn; then
-ours=(); theirs=()
+ours=(); ghost=(); theirs=()
 for s in "${seeds[@]}"; do
   ours+=("$(run_ours lenet5_bn "$s")")
   theirs+=("$(run_torch bn "$s" --model bn --lr 1.0 --batch 256 --epochs 10)")
 done
 echo "| D2L's LeNet with batch normalization (SGD lr 1.0, batch 256, 10 epochs), Fashion-MNIST | ${ours[*]} | $(mean "${ours[@]}") | ${theirs[*]} | $(mean "${theirs[@]}") |" >> "$table"
+# Ghost batch norm (each micro-batch of 64 normalized alone): not PyTorch's model, shown
+# beside it. Its logs are lenet5_bn-ghost-seed*.
+for s in "${seeds[@]}"; do
+  "$bin/lenet5_bn-train" --seed "$s" --threads 2 --quiet --no-checkpoint --ghost-batch-norm \
+    --metrics "$out/lenet5_bn-ghost-seed$s.csv" > "$out/lenet5_bn-ghost-seed$s.log" 2>&1
+  ghost+=("$(final_acc "$out/lenet5_bn-ghost-seed$s.csv")")
+done
+echo "| the same, lenetc --ghost-batch-norm (statistics per micro-batch of 64) | ${ghost[*]} | $(mean "${ghost[@]}") | - | - |" >> "$table"
 fi
 
 if wanted lenet5_best; then

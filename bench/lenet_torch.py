@@ -104,6 +104,7 @@ def bench(args):
     results = []
     for mode, batch in [("train", 256), ("train", 64), ("infer", 256), ("infer", 1)]:
         batches = max(1, len(X) // batch)
+        net.train(mode == "train")  # batchnorm and dropout in their inference form to infer
 
         def step(i):
             first = (i % batches) * batch

@@ -242,8 +242,8 @@ def regularized(params, x, training=True):
 
 def regularized_params():
     return named_params(
-        [("c1.w", (6, 1, 5, 5), "weight"), ("c1.b", (6,), "bias")] + bn_layers("c1", 6) +
-        [("c3.w", (16, 6, 5, 5), "weight"), ("c3.b", (16,), "bias"),
+        [("c1.w", (16, 1, 5, 5), "weight"), ("c1.b", (16,), "bias")] + bn_layers("c1", 16) +
+        [("c3.w", (16, 16, 5, 5), "weight"), ("c3.b", (16,), "bias"),
          ("f5.w", (120, 400), "weight"), ("f5.b", (120,), "bias")] + bn_layers("f5", 120) +
         [("f6.w", (84, 120), "weight"), ("f6.b", (84,), "bias"),
          ("logits.w", (10, 84), "weight"), ("logits.b", (10,), "bias")])
