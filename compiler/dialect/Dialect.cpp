@@ -524,20 +524,17 @@ static LogicalResult verify(SubsampleGradCoefOp op) {
   return expectShape(op, op.getResult(), {in[1]}, "result");
 }
 // `out` must be the result of a training-mode batchnorm (the gradient and running ops read
-// its batch statistics).
-static LogicalResult trainingBatchNorm(Operation *op, Value out, BatchNormOp &bn) {
-  bn = out.getDefiningOp<BatchNormOp>();
+// its batch statistics); `in` gets that batchnorm's input shape.
+static LogicalResult trainingBatchNormInput(Operation *op, Value out, llvm::SmallVectorImpl<int64_t> &in) {
+  auto bn = out.getDefiningOp<BatchNormOp>();
   if (!bn || !bn.training())
     return op->emitOpError() << "its operand 'out' must be the result of a training-mode lenet.batchnorm";
-  return success();
+  return rankedShape(op, bn.input(), "batchnorm's input", in);
 }
 static LogicalResult verify(BatchNormGradInputOp op) {
-  BatchNormOp bn;
-  if (failed(trainingBatchNorm(op, op.out(), bn)))
-    return failure();
   llvm::SmallVector<int64_t, 4> in;
-  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
-      failed(expectShape(op, op.dout(), in, "output gradient")) || failed(expectShape(op, op.getResult(), in, "result")))
+  if (failed(trainingBatchNormInput(op, op.out(), in)) || failed(expectShape(op, op.dout(), in, "output gradient")) ||
+      failed(expectShape(op, op.getResult(), in, "result")))
     return failure();
   for (Value v : {op.scale(), op.grad_scale(), op.grad_shift()})
     if (failed(expectShape(op, v, {in[1]}, "per-channel operand")))
@@ -545,24 +542,18 @@ static LogicalResult verify(BatchNormGradInputOp op) {
   return success();
 }
 static LogicalResult verify(BatchNormGradScaleOp op) {
-  BatchNormOp bn;
-  if (failed(trainingBatchNorm(op, op.out(), bn)))
-    return failure();
   llvm::SmallVector<int64_t, 4> in;
-  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
-      failed(expectShape(op, op.dout(), in, "output gradient")))
+  if (failed(trainingBatchNormInput(op, op.out(), in)) || failed(expectShape(op, op.dout(), in, "output gradient")))
     return failure();
   return expectShape(op, op.getResult(), {in[1]}, "result");
 }
 static LogicalResult verify(BatchNormRunningOp op) {
-  BatchNormOp bn;
-  if (failed(trainingBatchNorm(op, op.out(), bn)))
+  llvm::SmallVector<int64_t, 4> in;
+  if (failed(trainingBatchNormInput(op, op.out(), in)))
     return failure();
   if (op.statistic() != "mean" && op.statistic() != "var")
     return op.emitOpError() << "statistic must be mean or var, got '" << op.statistic() << "'";
-  llvm::SmallVector<int64_t, 4> in;
-  if (failed(rankedShape(op, bn.input(), "batchnorm's input", in)) ||
-      failed(expectShape(op, op.old(), {in[1]}, "old statistic")))
+  if (failed(expectShape(op, op.old(), {in[1]}, "old statistic")))
     return failure();
   return expectShape(op, op.getResult(), {in[1]}, "result");
 }

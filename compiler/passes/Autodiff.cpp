@@ -91,17 +91,19 @@ private:
 };
 
 // A state tensor's value after the step: batchnorm's running statistic moved toward the
-// batch's.
+// batch's. (Only batchnorm makes state, and a batchnorm that does not lead to the loss was
+// erased with its parameters before differentiation; lenet-dialect input may still misuse
+// one: null, reported.)
 Value Differentiator::nextState(ParamOp p) {
-  for (Operation *user : p.getResult().getUsers())
-    if (auto bn = dyn_cast<BatchNormOp>(user)) {
-      bool mean = p.getResult() == bn.running_mean();
-      return builder_.create<BatchNormRunningOp>(p.getLoc(), p.getType(), bn.getResult(), p.getResult(),
-                                                 name(bn, mean ? ".running_mean.next" : ".running_var.next"),
-                                                 builder_.getStringAttr(mean ? "mean" : "var"));
-    }
-  // A state nobody reads (its layer does not lead to the loss) stays as it is.
-  return p.getResult();
+  auto bn = dyn_cast<BatchNormOp>(*p.getResult().getUsers().begin());
+  if (!bn || (p.getResult() != bn.running_mean() && p.getResult() != bn.running_var())) {
+    p.emitError() << "state '" << p.name() << "' must be a batchnorm's running statistic";
+    return {};
+  }
+  bool mean = p.getResult() == bn.running_mean();
+  return builder_.create<BatchNormRunningOp>(p.getLoc(), p.getType(), bn.getResult(), p.getResult(),
+                                             name(bn, mean ? ".running_mean.next" : ".running_var.next"),
+                                             builder_.getStringAttr(mean ? "mean" : "var"));
 }
 
 LogicalResult Differentiator::backprop(Operation *op, Value dout) {
@@ -160,7 +162,10 @@ LogicalResult Differentiator::run() {
   llvm::SmallVector<Value, 32> results{loss.getResult(), correct};
   for (ParamOp p : params) {
     if (isStateRole(p.role())) {
-      results.push_back(nextState(p));
+      Value next = nextState(p);
+      if (!next)
+        return failure();
+      results.push_back(next);
       continue;
     }
     auto it = grads_.find(p.getResult().getAsOpaquePointer());
