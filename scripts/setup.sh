@@ -16,6 +16,8 @@ PACKAGES=(
   # Halide's CMake package asks for libpng and libjpeg (its image I/O); the runtime uses
   # zlib (gzip IDX files) and libpng (predict)
   libpng-dev libjpeg-dev zlib1g-dev
+  # lenetc import: ONNX's protobuf messages
+  libonnx-dev libprotobuf-dev
   # tests and tools: GoogleTest, Graphviz (lenetc graph)
   googletest libgtest-dev graphviz
   # data: Fashion-MNIST (IDX files)

@@ -21,7 +21,7 @@ struct Command {
   int (*run)(const std::vector<std::string> &args); // the arguments after the command's name
 };
 
-// summary, graph, compile, build, time, autotune (not the default one, emit).
+// summary, graph, compile, build, time, autotune, import (not the default one, emit).
 const std::vector<Command> &commands();
 
 // `lenetc [--emit=STAGE] MODEL.nn`: what runs when no command is named, and the main help.
@@ -41,6 +41,8 @@ void printTimeHelp(std::ostream &os);
 int runTime(const std::vector<std::string> &args);
 void printAutotuneHelp(std::ostream &os);
 int runAutotune(const std::vector<std::string> &args);
+void printImportHelp(std::ostream &os);
+int runImport(const std::vector<std::string> &args);
 
 // --- shared by the commands ---------------------------------------------------------
 

@@ -17,7 +17,8 @@ const std::vector<Command> &commands() {
   static const std::vector<Command> all = {
       {"summary", printSummaryHelp, runSummary}, {"graph", printGraphHelp, runGraph},
       {"compile", printCompileHelp, runCompile}, {"build", printBuildHelp, runBuild},
-      {"time", printTimeHelp, runTime},          {"autotune", printAutotuneHelp, runAutotune}};
+      {"time", printTimeHelp, runTime},          {"autotune", printAutotuneHelp, runAutotune},
+      {"import", printImportHelp, runImport}};
   return all;
 }
 

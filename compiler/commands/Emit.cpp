@@ -26,6 +26,8 @@ void printMainHelp(std::ostream &os) {
         "                                      ahead of time (static libraries and headers)\n"
         "  lenetc time MODEL.nn                time the scheduled pipelines on this machine\n"
         "  lenetc autotune MODEL.nn -o FILE    search for a faster schedule; write it to FILE\n"
+        "  lenetc import MODEL.onnx -o FILE.nn write an ONNX model as a model description and\n"
+        "                                      its weights as a file the trainer starts from\n"
         "  lenetc help [COMMAND]               this help, or a command's\n"
         "\n"
         "Options:\n"

@@ -77,6 +77,10 @@ struct LoadedSchedule {
   SourceFile source{"", ""};
   std::unique_ptr<DiagnosticEngine> diag;
   ScheduleFile parsed;
+  // Found by the model's name, not given: another model of that name (an imported one, say)
+  // gets the default schedule where this one does not fit. Its diagnostics go here.
+  bool foundByName = false;
+  std::ostringstream held;
 };
 
 bool isGpuClass(const std::string &c) { return c == "cuda" || c == "opencl" || c == "metal"; }
@@ -153,15 +157,22 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
       lookedFor = (std::filesystem::path(options.directory) / (model + "." + cls + ".sched")).string();
       if (std::filesystem::exists(lookedFor)) {
         auto f = std::make_unique<LoadedSchedule>();
-        if (!loadSchedule(lookedFor, options.messages, *f))
+        f->foundByName = true;
+        if (!loadSchedule(lookedFor, &f->held, *f)) {
+          if (options.messages)
+            *options.messages << f->held.str();
           return false;
+        }
         s = f.get();
         found.push_back(std::move(f));
       }
     }
     if (s) {
-      if (!checkScheduleHeader(s->parsed, model, cls, *s->diag))
+      if (!checkScheduleHeader(s->parsed, model, cls, *s->diag)) {
+        if (options.messages)
+          *options.messages << s->held.str();
         return false;
+      }
       if (options.messages)
         *options.messages << "lenetc: " << (gpu ? "GPU" : "CPU") << " schedule " << s->source.path()
                           << " (machine: " << s->parsed.header.at("machine") << ", "
@@ -204,28 +215,44 @@ bool lowerModule(mlir::ModuleOp module, const H::Target &target, const ScheduleO
       lowerings.push_back({variants.front().first, false, 1});
     for (const auto &[variantTarget, gpu, fixedBatch] : lowerings) {
       LoweredPipeline p;
-      try {
-        if (!lowerToHalide(func, p))
+      auto lower = [&, variantTarget = variantTarget, gpu = gpu, fixedBatch = fixedBatch] {
+        p = LoweredPipeline();
+        try {
+          if (!lowerToHalide(func, p))
+            return false;
+          if (fixedBatch) {
+            fixBatch(p, fixedBatch);
+            p.name += "_one";
+          }
+        } catch (const H::Error &e) {
+          func.emitError() << "internal error: Halide rejected the lowering of '" << func.getName()
+                           << "': " << e.what();
           return false;
-        if (fixedBatch) {
-          fixBatch(p, fixedBatch);
-          p.name += "_one";
         }
-      } catch (const H::Error &e) {
-        func.emitError() << "internal error: Halide rejected the lowering of '" << func.getName()
-                         << "': " << e.what();
+        p.target = variantTarget;
+        if (gpu)
+          p.name += "_gpu";
+        return true;
+      };
+      if (!lower())
         return false;
-      }
-      p.target = variantTarget;
-      if (gpu)
-        p.name += "_gpu";
       LoadedSchedule *s = chosen[gpu];
       std::string key = pipelineKey(p.name);
       if (options.unscheduled) {
         // as lowered
       } else if (s && s->parsed.pipelines.count(key)) {
-        if (!applySchedule(s->parsed, key, p, *s->diag))
-          return false;
+        if (!applySchedule(s->parsed, key, p, *s->diag)) {
+          if (!s->foundByName)
+            return false;
+          std::string why = s->held.str();
+          why = why.substr(0, why.find('\n'));
+          if (options.messages)
+            *options.messages << "lenetc: note: " << s->source.path() << " does not fit this model '" << model
+                              << "' (" << why << "): the default schedule is used for " << p.name << "\n";
+          s->held.str("");
+          if (!lower() || !applyDefaultSchedule(p, variantTarget, gpu, options.messages))
+            return false;
+        }
       } else {
         if (s && options.messages)
           *options.messages << "lenetc: note: " << s->source.path() << " has no [" << key

@@ -39,8 +39,6 @@ struct TrainState {
 };
 
 void saveCheckpoint(const std::string &path, const ModelInfo &model, const TrainState &state);
-// Removes what a killed process left of an unfinished save of `path` (saveCheckpoint calls it).
-void removeStaleTemporaries(const std::string &path);
 // Throws lenetc::Error when the file is missing, damaged, truncated or from another model.
 TrainState loadCheckpoint(const std::string &path, const ModelInfo &model);
 // The same in two steps (a distributed run reads the file on rank 0 and sends its bytes):

@@ -1,6 +1,14 @@
 #include "Init.h"
 
+#include "Checkpoint.h"
+#include "Error.h"
+#include "lenetc/Weights.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <random>
 
@@ -41,6 +49,46 @@ std::vector<std::vector<float>> initialParams(const ModelInfo &m, const std::str
     params.push_back(std::move(v));
   }
   return params;
+}
+
+} // namespace lenetc
+
+namespace lenetc {
+
+namespace {
+std::string shapeText(const std::vector<int64_t> &shape) {
+  return shape.empty() ? "a scalar" : fmt::format("[{}]", fmt::join(shape, ", "));
+}
+} // namespace
+
+void setParamsFrom(const ModelInfo &m, const std::string &bytes, const std::string &path,
+                   std::vector<std::vector<float>> &params) {
+  if (!isWeightsFile(bytes)) {
+    params = decodeCheckpoint(bytes, path, m).params;
+    return;
+  }
+  std::vector<NamedTensor> tensors = decodeWeights(bytes, path);
+  std::map<std::string, const NamedTensor *> byName;
+  for (const NamedTensor &t : tensors)
+    byName[t.name] = &t;
+  params.resize(static_cast<size_t>(m.numParams));
+  for (int i = 0; i < m.numParams; ++i) {
+    const ParamInfo &p = m.params[i];
+    auto found = byName.find(p.name);
+    if (found == byName.end())
+      throw Error(fmt::format("weights file '{}' has no '{}' (model '{}' has {} parameter tensors)", path, p.name,
+                              m.name, m.numParams));
+    const NamedTensor &t = *found->second;
+    std::vector<int64_t> want(p.shape, p.shape + p.rank);
+    if (t.shape != want)
+      throw Error(fmt::format("weights file '{}': '{}' is {}, model '{}' wants {}", path, p.name, shapeText(t.shape),
+                              m.name, shapeText(want)));
+    params[static_cast<size_t>(i)] = t.values;
+    byName.erase(found);
+  }
+  if (!byName.empty())
+    throw Error(fmt::format("weights file '{}' has '{}', which model '{}' has no parameter of that name", path,
+                            byName.begin()->first, m.name));
 }
 
 } // namespace lenetc

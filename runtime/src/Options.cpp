@@ -102,8 +102,10 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
   const TrainDefaults &d = m.defaults;
   std::printf(
       "Usage: %s [OPTIONS]                      train, evaluating each epoch\n"
-      "       %s --eval [--checkpoint FILE]     evaluate a checkpoint on the test set\n"
-      "       %s predict IMAGE [--checkpoint FILE]   class probabilities of a 28x28 .pgm or .png\n"
+      "       %s --eval [--checkpoint FILE | --init-from FILE] [--outputs FILE.csv]\n"
+      "                                         evaluate a checkpoint (or weights) on the test set\n"
+      "       %s predict IMAGE [--checkpoint FILE | --init-from FILE]\n"
+      "                                         class probabilities of a 28x28 .pgm or .png\n"
       "       %s report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n\n"
       "Trains %s, compiled by lenetc from %s (%d parameter tensors). Defaults come from the\n"
       "model's train block; every flag overrides them.\n\n"
@@ -128,6 +130,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  --rho X                 rmsprop (default: %s)\n"
       "  --eps X                 adam, rmsprop (default: %s)\n"
       "  --weight-decay X        L2 penalty added to the gradient (default: %s)\n"
+      "  --init-from FILE        start from these parameters: a weights file (lenetc import) or\n"
+      "                          another run's checkpoint; the optimizer starts afresh (fine-tuning)\n"
       "  --ghost-batch-norm      batchnorm: normalize each micro-batch of %lld by its own statistics\n"
       "                          (\"ghost batch norm\": faster on several threads; default: over\n"
       "                          the whole batch, as PyTorch)\n"
@@ -148,6 +152,8 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "                          confusion matrix, the test images most wrong, the first\n"
       "                          layer's filters (default: the checkpoint's name with .html)\n"
       "  --no-report             write none\n"
+      "  --outputs FILE.csv      --eval: each test example's label, predicted class and class\n"
+      "                          probabilities, one line each\n"
       "  --threads N             worker threads (default: all cores)\n"
       "  --device auto|cpu|gpu   (default: auto)\n"
       "  --quiet                 no progress bar\n"
@@ -214,6 +220,8 @@ std::map<std::string, Setter> valueFlags(Options &o) {
        [&](const std::string &v) { o.schedule.patience = integerSetting("--plateau-patience", v); }},
       {"--min-lr", [&](const std::string &v) { o.schedule.minLr = numberSetting("--min-lr", v); }},
       {"--checkpoint", [&](const std::string &v) { o.checkpoint = v; }},
+      {"--init-from", [&](const std::string &v) { o.initFrom = v; }},
+      {"--outputs", [&](const std::string &v) { o.outputs = v; }},
       {"--metrics", [&](const std::string &v) { o.metrics = v; }},
       {"--plot", [&](const std::string &v) { o.plot = v; }},
       {"--report", [&](const std::string &v) { o.report = v; }},
@@ -312,7 +320,12 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
   }
   if (o.command == "predict" && o.image.empty())
     throw UsageError("predict needs an image: predict IMAGE.pgm|IMAGE.png");
-  if ((o.resume || o.eval || o.command != "train") && o.checkpoint.empty())
+  if (!o.initFrom.empty() && (o.resume || o.command == "report"))
+    throw UsageError("--init-from starts from a file's parameters; --resume and report read a checkpoint "
+                     "(--checkpoint FILE)");
+  if (!o.outputs.empty() && !o.eval)
+    throw UsageError("--outputs writes --eval's answers: give --eval");
+  if (o.initFrom.empty() && (o.resume || o.eval || o.command != "train") && o.checkpoint.empty())
     throw UsageError("--resume, --eval, predict and report need a checkpoint (--checkpoint FILE)");
   // The report follows the checkpoint unless --report or --no-report said otherwise.
   if (!o.given.count("--report") && !o.given.count("--no-report") && !o.checkpoint.empty())

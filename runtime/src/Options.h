@@ -23,6 +23,10 @@ struct Options {
   ScheduleConfig schedule;
   std::string init, biasInit, normalize;
   std::string checkpoint; // "" = none
+  // A weights file or checkpoint whose parameters a run starts from (or --eval and predict
+  // use instead of the checkpoint's).
+  std::string initFrom;
+  std::string outputs; // --eval: the test examples' answers (CSV)
   bool resume = false, eval = false, quiet = false;
   // batchnorm: normalize each micro-batch of the step by its own statistics (faster; not
   // PyTorch's whole-batch result).

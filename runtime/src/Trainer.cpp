@@ -2,6 +2,7 @@
 // in the runtime, evaluation, metrics and checkpoints each epoch.
 #include "lenetc/Trainer.h"
 
+#include "BinaryFile.h"
 #include "Checkpoint.h"
 #include "Data.h"
 #include "Error.h"
@@ -236,9 +237,14 @@ std::string formatNumber(double v) {
 }
 
 int runPredict(const ModelInfo &m, const Options &options) {
-  TrainState s = loadCheckpoint(options.checkpoint, m);
   Options o = options;
-  adoptRunSettings(o, s.settings, o.checkpoint); // the normalisation it was trained with
+  TrainState s;
+  if (o.initFrom.empty()) {
+    s = loadCheckpoint(o.checkpoint, m);
+    adoptRunSettings(o, s.settings, o.checkpoint); // the normalisation it was trained with
+  } else {
+    setParamsFrom(m, readWholeFile(o.initFrom, "weights file"), o.initFrom, s.params);
+  }
   GrayImage img = readImage(o.image);
   Dataset d;
   d.count = 1;
@@ -351,7 +357,7 @@ void warnIfAtChance(const ModelInfo &m, const std::vector<EpochMetrics> &history
 TrainState startingState(const ModelInfo &m, Options &o, bool &resumed, Communicator &comm) {
   TrainState s;
   s.model = m.name;
-  resumed = o.resume || o.eval;
+  resumed = o.resume || (o.eval && o.initFrom.empty());
   if (resumed) {
     std::string bytes;
     together(comm, [&] {
@@ -370,6 +376,15 @@ TrainState startingState(const ModelInfo &m, Options &o, bool &resumed, Communic
       removeStaleTemporaries(o.checkpoint);
   } else {
     s.params = initialParams(m, o.init, o.biasInit, o.seed);
+    if (!o.initFrom.empty()) {
+      std::string bytes;
+      together(comm, [&] {
+        if (comm.rank() == 0)
+          bytes = readWholeFile(o.initFrom, "weights file");
+      });
+      comm.broadcast(bytes);
+      together(comm, [&] { setParamsFrom(m, bytes, o.initFrom, s.params); });
+    }
     std::ostringstream rng;
     rng << std::mt19937_64(static_cast<uint64_t>(o.seed));
     s.rng = rng.str();
@@ -379,16 +394,37 @@ TrainState startingState(const ModelInfo &m, Options &o, bool &resumed, Communic
   return s;
 }
 
-// --eval: the checkpoint's test loss and accuracy.
+// --outputs: one line per example, its label, the predicted class and the probabilities.
+void writeOutputs(const std::string &path, const ModelInfo &m, const Examples &test, const std::vector<float> &probs) {
+  std::string csv = "example,label,predicted";
+  for (int k = 0; k < m.classes; ++k)
+    csv += fmt::format(",p{}", k);
+  csv += "\n";
+  for (int64_t i = 0; i < test.count; ++i) {
+    const float *p = probs.data() + i * m.classes;
+    csv += fmt::format("{},{},{}", i, test.y[i], std::max_element(p, p + m.classes) - p);
+    for (int k = 0; k < m.classes; ++k)
+      csv += fmt::format(",{}", p[k]);
+    csv += "\n";
+  }
+  saveFileAtomically(path, csv, "outputs file");
+}
+
+// --eval: the test loss and accuracy of the checkpoint (or of --init-from's parameters).
 int evaluateCheckpoint(const ModelInfo &m, const Options &o, TrainState &s, const DataSplits &data,
                        const Pipelines &pipes, Communicator &comm) {
   if (data.test.count == 0)
     throw Error("the data set '" + data.name + "' has no test examples");
   int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
-  Evaluation t = evaluate(m, pipes, s.params, test, comm);
-  std::printf("%s: checkpoint '%s' (epoch %lld): test loss %.4f, accuracy %.4f on %s examples\n", m.name,
-              o.checkpoint.c_str(), (long long)s.epochsDone, t.loss, t.accuracy, formatCount(test.count).c_str());
+  std::vector<float> probs;
+  Evaluation t = evaluate(m, pipes, s.params, test, comm, o.outputs.empty() ? nullptr : &probs);
+  std::string source = o.initFrom.empty() ? fmt::format("checkpoint '{}' (epoch {})", o.checkpoint, s.epochsDone)
+                                          : fmt::format("parameters from '{}'", o.initFrom);
+  fmt::print("{}: {}: test loss {:.4f}, accuracy {:.4f} on {} examples\n", m.name, source, t.loss, t.accuracy,
+             formatCount(test.count));
+  if (!o.outputs.empty() && comm.rank() == 0)
+    writeOutputs(o.outputs, m, test, probs);
   return kExitOk;
 }
 

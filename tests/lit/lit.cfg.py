@@ -12,6 +12,8 @@ config.test_source_root = config.lit_source_dir
 config.substitutions.append(("%lenetc", config.lenetc))
 config.substitutions.append(("%models", config.models_dir))
 config.substitutions.append(("%python", config.python))
+# PyTorch's ONNX exports of the models and their logits (tests/onnx/make_onnx.py).
+config.substitutions.append(("%onnx", os.path.join(config.lit_source_dir, "..", "onnx")))
 # The trainers the build makes for every model: %lenet5-train, %lenet1-train, ...
 for model in ("lenet5_classic", "lenet5_modern", "lenet5_bn", "lenet5", "lenet1"):
     config.substitutions.append(("%" + model + "-train", os.path.join(config.bin_dir, model + "-train")))
