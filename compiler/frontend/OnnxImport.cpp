@@ -109,8 +109,8 @@ public:
                                     g.output_size()));
     output_ = g.output(0).name();
     ++consumers_[output_];
-    for (const auto &node : g.node())
-      convert(node);
+    for (nodeIndex_ = 0; nodeIndex_ < g.node_size(); ++nodeIndex_)
+      convert(g.node(nodeIndex_));
     return finish(model);
   }
 
@@ -250,9 +250,17 @@ private:
 
   // --- values ---------------------------------------------------------------------------
 
+  // A node as messages name it: its name, else its first output, else its place in the graph.
+  std::string label(const onnx::NodeProto &node) const {
+    if (!node.name().empty())
+      return node.name();
+    if (node.output_size() > 0 && !node.output(0).empty())
+      return node.output(0);
+    return fmt::format("#{}", nodeIndex_ + 1);
+  }
+
   [[noreturn]] void fail(const onnx::NodeProto &node, const std::string &why) const {
-    throw ImportError(fmt::format("node '{}': {} {}", node.name().empty() ? node.output(0) : node.name(),
-                                  node.op_type(), why));
+    throw ImportError(fmt::format("node '{}': {} {}", label(node), node.op_type(), why));
   }
 
   Tensor &tensor(const onnx::NodeProto &node, int i) {
@@ -412,6 +420,8 @@ private:
   void convert(const onnx::NodeProto &node) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
       fail(node, fmt::format("is from the domain '{}', not ONNX's", node.domain()));
+    if (node.output_size() < 1 || node.output(0).empty())
+      fail(node, "has no output");
     const std::string &op = node.op_type();
     if (op == "Constant")
       return convertConstant(node);
@@ -1023,6 +1033,7 @@ private:
   std::set<std::string> used_;
   std::map<std::string, int> kindCount_;
   std::string inputName_, output_;
+  int nodeIndex_ = 0;
   Shape inputShape_;
 };
 

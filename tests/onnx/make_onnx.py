@@ -176,8 +176,27 @@ class LeNet5Classic(nn.Module):
         return self.out(x)
 
 
+class TinyMixed(nn.Module):
+    """Not a model of models/: a small network with the ops the others lack (strided Conv,
+    LeakyRelu, Elu, BatchNorm1d ahead of a hand-written dense layer). Small, it also seeds the
+    importer's fuzzer (tests/fuzz/run.sh onnx)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 3, 4, stride=3, padding=1)
+        self.bn = nn.BatchNorm2d(3)
+        self.hidden = Linear(3 * 8 * 8, 12)
+        self.norm = nn.BatchNorm1d(12)
+        self.out = nn.Linear(12, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.leaky_relu(self.bn(self.conv(x)), 0.2), 2, stride=1)
+        x = F.elu(self.norm(self.hidden(torch.flatten(x, 1))), alpha=0.5)
+        return F.softmax(self.out(x), dim=1)
+
+
 MODELS = {"lenet1": LeNet1, "lenet5": lenet5, "lenet5_modern": LeNet5Modern, "lenet5_bn": lenet5_bn,
-          "lenet5_best": LeNet5Best, "lenet5_classic": LeNet5Classic}
+          "lenet5_best": LeNet5Best, "lenet5_classic": LeNet5Classic, "tiny_mixed": TinyMixed}
 
 
 def inputs(images, model):
@@ -209,12 +228,15 @@ def main():
         x = inputs(images, name)
         with torch.no_grad():
             logits = net(x)
-            if name == "lenet1":  # the model's own output is log_softmax; lenetc's are logits
-                logits = net.fc(F.avg_pool2d(torch.tanh(net.c3(F.avg_pool2d(torch.tanh(net.c1(x)), 2))), 2).flatten(1))
-        # lenet5_bn keeps its batchnorm layers (TrainingMode.PRESERVE: what a model to fine-tune
+            # The models' own outputs are log_softmax (lenet1) and softmax (tiny_mixed): the
+            # log of either is log_softmax(logits), which is what the test compares.
+            if name in ("lenet1", "tiny_mixed"):
+                logits = torch.log(logits.exp() if name == "lenet1" else logits)
+        # lenet5_bn and tiny_mixed keep their batchnorm layers (TrainingMode.PRESERVE: what a model to fine-tune
         # needs); the others export as PyTorch does by default, lenet5_best's convolutions with
         # their batchnorm folded in.
-        preserve = torch.onnx.TrainingMode.PRESERVE if name == "lenet5_bn" else torch.onnx.TrainingMode.EVAL
+        keep = name in ("lenet5_bn", "tiny_mixed")
+        preserve = torch.onnx.TrainingMode.PRESERVE if keep else torch.onnx.TrainingMode.EVAL
         torch.onnx.export(net, x[:2], os.path.join(out, name + ".onnx"), opset_version=13, training=preserve,
                           input_names=["image"], output_names=["logits"],
                           dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}})
