@@ -31,8 +31,9 @@ PACKAGES=(
 with_tests=false
 [ "${1:-}" = "--tests" ] && with_tests=true
 if $with_tests; then
-  # a real browser for the run report's test (tests/lit/report)
-  PACKAGES+=(chromium)
+  # a real browser for the run report's test (tests/lit/report); ONNX's checker and OpenCV's
+  # ONNX reader for the ONNX tests (tests/lit/onnx)
+  PACKAGES+=(chromium python3-numpy python3-onnx python3-opencv)
 fi
 
 missing=()

@@ -396,8 +396,14 @@ private:
 
   // `t` (the ONNX value `value`, settled) through `stage` (an activation or dropout): appended
   // to its statement when nothing else reads it there, else a statement of its own.
+  // Whether a stage may join the statement that holds `t`: it ends with `value`, which
+  // nothing else reads.
+  bool canAppend(const std::string &value, const Tensor &t) {
+    return t.stmt >= 0 && statements_[size_t(t.stmt)].end == value && consumers_[value] == 1;
+  }
+
   Tensor appendStage(const std::string &value, const Tensor &t, const std::string &stage, const std::string &origin) {
-    if (t.stmt >= 0 && statements_[size_t(t.stmt)].end == value && consumers_[value] == 1) {
+    if (canAppend(value, t)) {
       statements_[size_t(t.stmt)].text += " |> " + stage;
       Tensor out = t;
       out.biasParam.clear();
@@ -880,15 +886,36 @@ private:
     if (!(eps > 0) || !(momentum > 0 && momentum <= 1))
       fail(node, fmt::format("has epsilon {} and momentum {}", eps, 1 - momentum));
     std::string x = settle(node.input(0), in);
-    std::string name = statementName(node, "batchnorm");
-    std::vector<std::string> args = {x};
+    std::vector<std::string> options;
     if (fmt::format("{:.6g}", momentum) != "0.1")
-      args.push_back(fmt::format("momentum={:.6g}", momentum));
+      options.push_back(fmt::format("momentum={:.6g}", momentum));
     if (float(eps) != float(1e-5))
-      args.push_back("eps=" + number(eps));
+      options.push_back("eps=" + number(eps));
+    // lenetc's own export names a `c1 = conv(...) |> batchnorm` node "/c1.batchnorm/...": it
+    // comes back as that stage, its parameters named as before ("c1.batchnorm.scale").
+    std::string stage = options.empty() ? "batchnorm" : fmt::format("batchnorm({})", fmt::join(options, ", "));
+    if (canAppend(node.input(0), in) && scopeOf(node) == statements_[size_t(in.stmt)].name + ".batchnorm") {
+      Tensor out = appendStage(node.input(0), in, stage, "");
+      for (int i = 0; i < 4; ++i)
+        addWeight(fmt::format("{}.batchnorm.{}", out.ref, roles[i]), {channels}, values[size_t(i)]);
+      moveEnd(out, node.output(0));
+      return define(node, out);
+    }
+    std::string name = statementName(node, "batchnorm");
+    options.insert(options.begin(), x);
     for (int i = 0; i < 4; ++i)
       addWeight(fmt::format("{}.{}", name, roles[i]), {channels}, values[size_t(i)]);
-    define(node, statement(name, fmt::format("batchnorm({})", fmt::join(args, ", ")), node.output(0), in.shape));
+    define(node, statement(name, fmt::format("batchnorm({})", fmt::join(options, ", ")), node.output(0), in.shape));
+  }
+
+  // The scope of a node's name as written ("/c1.batchnorm/BatchNormalization": c1.batchnorm).
+  static std::string scopeOf(const onnx::NodeProto &node) {
+    const std::string &n = node.name();
+    size_t slash = n.rfind('/');
+    if (slash == std::string::npos || slash == 0)
+      return "";
+    std::string scope = n.substr(0, slash);
+    return scope.substr(scope.rfind('/') + 1);
   }
 
   void convertDropout(const onnx::NodeProto &node) {

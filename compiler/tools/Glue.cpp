@@ -1,6 +1,7 @@
 #include "tools/Glue.h"
 
 #include "dialect/Dialect.h"
+#include "tools/OnnxExport.h"
 
 #include <fmt/format.h>
 
@@ -163,21 +164,52 @@ bool writeModelGlue(ModuleOp module, const std::string &sourcePath, const std::s
                    fanOut);
     ++numParams;
   }
+  // The ONNX export (tools/OnnxExport.h): its bytes and the initializers' recipes.
+  OnnxExportPlan onnx;
+  std::string onnxError;
+  bool hasOnnx = planOnnxExport(module, onnx, onnxError);
+  if (hasOnnx) {
+    auto bytes = [](const std::string &b) {
+      std::vector<int> v(b.begin(), b.end());
+      for (int &x : v)
+        x &= 0xff;
+      return fmt::format("{}", fmt::join(v, ","));
+    };
+    fmt::format_to(os, "}};\n\nconst unsigned char kOnnxHead[] = {{{}}};\nconst unsigned char kOnnxGraph[] = {{{}}};\n",
+                   bytes(onnx.modelHead), bytes(onnx.graph));
+    for (size_t i = 0; i < onnx.initializers.size(); ++i)
+      if (!onnx.initializers[i].blocks.empty())
+        fmt::format_to(os, "const int32_t kOnnxBlocks{}[] = {{{}}};\n", i, fmt::join(onnx.initializers[i].blocks, ", "));
+    fmt::format_to(os, "const lenetc::OnnxInitializerInfo kOnnxInitializers[] = {{\n");
+    for (size_t i = 0; i < onnx.initializers.size(); ++i) {
+      const OnnxParamInitializer &t = onnx.initializers[i];
+      std::vector<int64_t> dims(4, 0);
+      std::copy(t.shape.begin(), t.shape.end(), dims.begin());
+      fmt::format_to(os, "    {{{}, {}, {}, {{{}}}, {:.9g}, {}, {}, {}}},\n", quoted(t.name), t.param, t.shape.size(),
+                     fmt::join(dims, ", "), t.scale, t.blocks.empty() ? "nullptr" : fmt::format("kOnnxBlocks{}", i),
+                     t.blocks.size(), t.blockSize);
+    }
+    fmt::format_to(os, "}};\nconst lenetc::OnnxExportInfo kOnnx = {{kOnnxHead, sizeof kOnnxHead, kOnnxGraph, "
+                       "sizeof kOnnxGraph, {}, kOnnxInitializers}};\n",
+                   onnx.initializers.size());
+  } else {
+    fmt::format_to(os, "}};\n// No ONNX export: {}.\n", onnxError);
+  }
   bool batchStatistics = !train.getBody().front().getOps<lenet::BatchNormOp>().empty();
   bool noise = train.getNumArguments() > 2 && train.getArgAttr(2, lenet::kNoiseAttr);
   std::vector<int64_t> inputDims(3, 0);
   std::copy(input.begin(), input.end(), inputDims.begin());
   fmt::format_to(os,
-                 "}};\n}} // namespace\n\n"
+                 "}} // namespace\n\n"
                  "extern \"C\" const lenetc::ModelInfo {} = {{\n"
                  "    {},\n    {},\n    {}, {{{}}},\n    {},\n    {}, kParams,\n"
                  "    {}_train_step_argv,\n    {}_infer_argv,\n    {},\n    {},\n    {},\n    {},\n"
-                 "    {}_infer_one_argv,\n    {},\n    {},\n    {},\n    {},\n}};\n",
+                 "    {}_infer_one_argv,\n    {},\n    {},\n    {},\n    {},\n    {},\n}};\n",
                  modelSymbol(model), quoted(model), quoted(sourcePath), input.size(), fmt::join(inputDims, ", "),
                  classes, numParams, model, model, trainDefaults(module),
                  gpu ? model + "_train_step_gpu_argv" : "nullptr", gpu ? model + "_infer_gpu_argv" : "nullptr",
                  quoted(target), model, quotedLines(drawings.summary), quotedLines(drawings.graphSvg),
-                 batchStatistics, noise);
+                 batchStatistics, noise, hasOnnx ? "&kOnnx" : "nullptr");
 
   std::ofstream out(path, std::ios::trunc);
   out << text;

@@ -106,7 +106,10 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "                                         evaluate a checkpoint (or weights) on the test set\n"
       "       %s predict IMAGE [--checkpoint FILE | --init-from FILE]\n"
       "                                         class probabilities of a 28x28 .pgm or .png\n"
-      "       %s report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n\n"
+      "       %s report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n"
+      "       %s export FILE.onnx [--checkpoint FILE | --init-from FILE]\n"
+      "                                         the inference graph as ONNX (opset 13): output\n"
+      "                                         'logits', the class scores before softmax\n\n"
       "Trains %s, compiled by lenetc from %s (%d parameter tensors). Defaults come from the\n"
       "model's train block; every flag overrides them.\n\n"
       "Data:\n"
@@ -160,7 +163,7 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  -h, --help\n\n"
       "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
       "3 training diverged (the last good checkpoint is kept).\n",
-      prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
+      prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
       std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, (long long)d.val,
       d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
       fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
@@ -277,7 +280,7 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       printHelp(m, prog);
       return false;
     }
-    if (i == 1 && (a == "predict" || a == "report")) {
+    if (i == 1 && (a == "predict" || a == "report" || a == "export")) {
       o.command = a;
       continue;
     }
@@ -289,7 +292,7 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
       continue;
     }
     if (a.rfind("--", 0) != 0) {
-      if (o.command == "predict" && o.image.empty()) {
+      if ((o.command == "predict" || o.command == "export") && o.image.empty()) {
         o.image = a;
         continue;
       }
@@ -320,13 +323,15 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
   }
   if (o.command == "predict" && o.image.empty())
     throw UsageError("predict needs an image: predict IMAGE.pgm|IMAGE.png");
+  if (o.command == "export" && o.image.empty())
+    throw UsageError("export needs an output file: export FILE.onnx");
   if (!o.initFrom.empty() && (o.resume || o.command == "report"))
     throw UsageError("--init-from starts from a file's parameters; --resume and report read a checkpoint "
                      "(--checkpoint FILE)");
   if (!o.outputs.empty() && !o.eval)
     throw UsageError("--outputs writes --eval's answers: give --eval");
   if (o.initFrom.empty() && (o.resume || o.eval || o.command != "train") && o.checkpoint.empty())
-    throw UsageError("--resume, --eval, predict and report need a checkpoint (--checkpoint FILE)");
+    throw UsageError("--resume, --eval, predict, report and export need a checkpoint (--checkpoint FILE)");
   // The report follows the checkpoint unless --report or --no-report said otherwise.
   if (!o.given.count("--report") && !o.given.count("--no-report") && !o.checkpoint.empty())
     o.report = std::filesystem::path(o.checkpoint).replace_extension(".html").string();

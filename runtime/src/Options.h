@@ -14,8 +14,8 @@
 namespace lenetc {
 
 struct Options {
-  std::string command = "train"; // train | predict | report
-  std::string image;             // predict: the picture
+  std::string command = "train"; // train | predict | report | export
+  std::string image;             // predict: the picture; export: the ONNX file
   std::string data;
   int64_t val = 0, limitTrain = -1, limitTest = -1;
   int64_t epochs = 10, batch = 32, seed = 0;

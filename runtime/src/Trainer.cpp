@@ -9,6 +9,7 @@
 #include "Image.h"
 #include "Init.h"
 #include "Metrics.h"
+#include "OnnxExport.h"
 #include "MicroBatch.h"
 #include "Optimizer.h"
 #include "Options.h"
@@ -20,6 +21,7 @@
 #include "HalideRuntime.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cmath>
@@ -276,6 +278,21 @@ int runPredict(const ModelInfo &m, const Options &options) {
     std::printf("%-12s %.4f\n", names[k].c_str(), probs(k, 0));
   }
   std::printf("predicted: %s\n", names[best].c_str());
+  return kExitOk;
+}
+
+// export: the checkpoint's (or --init-from's) parameters in the model's ONNX graph.
+int runExport(const ModelInfo &m, const Options &o) {
+  std::vector<std::vector<float>> params;
+  if (o.initFrom.empty())
+    params = loadCheckpoint(o.checkpoint, m).params;
+  else
+    setParamsFrom(m, readWholeFile(o.initFrom, "weights file"), o.initFrom, params);
+  saveFileAtomically(o.image, onnxModel(m, params), "ONNX file");
+  std::vector<int64_t> input(m.inputShape, m.inputShape + m.inputRank);
+  fmt::print("{}: wrote {} (ONNX opset 13): input [batch, {}], output 'logits' [batch, {}] (the class scores "
+             "before softmax)\n",
+             m.name, o.image, fmt::join(input, ", "), m.classes);
   return kExitOk;
 }
 
@@ -864,8 +881,10 @@ int trainerMain(const ModelInfo &model, int argc, char **argv, Communicator &com
       code = kExitOk;
     else if (o.command == "train")
       code = runTraining(model, o, comm);
-    else if (comm.rank() == 0) // predict and report: rank 0 alone
-      code = o.command == "predict" ? runPredict(model, o) : runReport(model, o);
+    else if (comm.rank() == 0) // predict, report and export: rank 0 alone
+      code = o.command == "predict" ? runPredict(model, o)
+             : o.command == "export"  ? runExport(model, o)
+                                      : runReport(model, o);
   } catch (const SharedError &e) {
     if (comm.rank() == 0)
       fmt::print(stderr, "{}: error: {}\n", prog, e.what());

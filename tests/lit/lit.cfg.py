@@ -15,7 +15,7 @@ config.substitutions.append(("%python", config.python))
 # PyTorch's ONNX exports of the models and their logits (tests/onnx/make_onnx.py).
 config.substitutions.append(("%onnx", os.path.join(config.lit_source_dir, "..", "onnx")))
 # The trainers the build makes for every model: %lenet5-train, %lenet1-train, ...
-for model in ("lenet5_classic", "lenet5_modern", "lenet5_bn", "lenet5", "lenet1"):
+for model in ("lenet5_classic", "lenet5_modern", "lenet5_best", "lenet5_bn", "lenet5", "lenet1"):
     config.substitutions.append(("%" + model + "-train", os.path.join(config.bin_dir, model + "-train")))
 # OpenCL on the CPU (PoCL): GPU variants are tested through it where a platform answers.
 import shutil, subprocess
@@ -34,6 +34,13 @@ else:
     lit_config.note("ptxas not found (PATH, /usr/local/cuda/bin): the CUDA PTX tests are skipped")
 if "opencl" not in config.available_features:
     lit_config.note("no OpenCL platform (install pocl-opencl-icd): the OpenCL schedule tests are skipped")
+
+# ONNX's checker and OpenCV's ONNX reader check the trainers' exports (tests/lit/onnx/export.test):
+# Debian's python3-onnx and python3-opencv, which `scripts/setup.sh --tests` installs.
+if subprocess.run([config.python, "-c", "import onnx, cv2, numpy"], capture_output=True).returncode == 0:
+    config.available_features.add("onnx-readers")
+else:
+    lit_config.note("no python3-onnx or python3-opencv (bash scripts/setup.sh --tests installs them): the ONNX export's reader checks are skipped")
 
 # FileCheck, not and count come from LLVM 14's tools directory.
 config.environment["PATH"] = os.pathsep.join([config.llvm_tools_dir, config.environment.get("PATH", "")])

@@ -43,6 +43,28 @@ struct TrainDefaults {
   const char *biasInit;  // "zero", "fan_in_uniform" (PyTorch's default: +-1/sqrt(fan-in))
 };
 
+// The model's inference graph as ONNX, made by lenetc when it built the trainer
+// (compiler/tools/OnnxExport.h): the serialized ModelProto without its graph, the GraphProto
+// without the parameters, and how to make each parameter's initializer.
+struct OnnxInitializerInfo {
+  const char *name;
+  int param; // index in ModelInfo::params
+  int rank;
+  int64_t shape[4];
+  float scale;          // values times this
+  const int32_t *blocks; // null: the values in order; else block j (blockSize values) goes to
+  int numBlocks;         // block blocks[j] of a zeroed tensor (a connection table's weight
+  int64_t blockSize;     // as a dense Conv's)
+};
+struct OnnxExportInfo {
+  const unsigned char *modelHead;
+  int64_t modelHeadSize;
+  const unsigned char *graph;
+  int64_t graphSize;
+  int numInitializers;
+  const OnnxInitializerInfo *initializers;
+};
+
 struct ModelInfo {
   const char *name;   // "lenet5"
   const char *source; // the model file it was compiled from
@@ -78,6 +100,8 @@ struct ModelInfo {
   // The training step takes a noise input after the labels (dropout): int32 [seed, the index
   // of the call's first example in the whole batch].
   bool noise;
+  // The trainer's `export` (null: the model has an op without an ONNX form).
+  const OnnxExportInfo *onnx;
 };
 
 // Whether the optimizer trains a parameter; the others are state (batchnorm's running
