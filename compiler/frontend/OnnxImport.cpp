@@ -684,16 +684,18 @@ private:
     dense(node, in, units, std::move(w), std::vector<float>(size_t(units), 0.0f));
   }
 
-  // The tensor operand of a binary node and its constant one (either order).
+  // The tensor operand of a binary node (a computed one) and its constant one (either order).
   std::pair<std::string, const Constant *> operands(const onnx::NodeProto &node) {
     if (node.input_size() != 2)
       fail(node, "needs two inputs");
-    if (const Constant *c = constant(node, 1))
-      return {node.input(0), c};
-    if (const Constant *c = constant(node, 0))
-      if (node.op_type() != "Div")
-        return {node.input(1), c};
-    fail(node, "of two computed tensors is not supported (one operand must be a constant)");
+    const Constant *c = constant(node, 1);
+    int computed = 0;
+    if (!c && node.op_type() != "Div" && (c = constant(node, 0)))
+      computed = 1;
+    if (!c)
+      fail(node, "of two computed tensors is not supported (one operand must be a constant)");
+    tensor(node, computed); // fails when nothing computes it
+    return {node.input(computed), c};
   }
 
   // A constant as one value per map (or feature) of `t`: [C], [C,1,1], [1,C,1,1], [1,F] or a
@@ -718,9 +720,7 @@ private:
 
   void convertAdd(const onnx::NodeProto &node) {
     auto [value, c] = operands(node);
-    Tensor t = tensors_.count(value) ? tensors_[value] : Tensor{};
-    if (!tensors_.count(value))
-      fail(node, fmt::format("reads '{}', which no node before it computes", value));
+    Tensor t = tensors_[value];
     auto add = perChannel(*c, t);
     if (!add)
       fail(node, fmt::format("of a constant of shape {} to a tensor of shape {} is not supported", shapeText(c->dims),
@@ -743,8 +743,6 @@ private:
 
   void convertMul(const onnx::NodeProto &node, bool divide) {
     auto [value, c] = operands(node);
-    if (!tensors_.count(value))
-      fail(node, fmt::format("reads '{}', which no node before it computes", value));
     using P = Tensor::Pending;
     if (tensors_[value].pending == P::Subsample && tensors_[value].biased)
       settle(value, tensors_[value]); // the subsampling is complete: this scales its output

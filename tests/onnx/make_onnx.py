@@ -18,23 +18,17 @@ Gather / Concat / Reshape chain), a hand-written linear layer (MatMul + Add), a 
 LogSoftmax, C3's connection table as a masked dense Conv, LeCun's subsampling as
 AveragePool, Mul and Add, and his scaled tanh as Mul, Tanh, Mul.
 """
-import gzip, os, struct, sys
+import os, struct, sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-DATA = "/usr/share/datasets/fashion-mnist"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
+from lenet_torch import read_idx  # Debian's Fashion-MNIST, as the benchmarks read it
+
 COUNT = 100
-
-
-def read_idx(name):
-    with gzip.open(os.path.join(DATA, name), "rb") as f:
-        raw = f.read()
-    rank = raw[3]
-    dims = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
 
 
 def write_idx(path, array):
