@@ -96,7 +96,11 @@ int runImport(const std::vector<std::string> &args) {
     name = toIdentifier(std::filesystem::path(output).stem().string());
   if (name.empty() || toIdentifier(name) != name)
     return usageError("'" + name + "' is not a model name (letters, digits and _); give --name", "import ");
-  if (weightsPath == output || weightsPath == input || output == input)
+  auto same = [](const std::string &a, const std::string &b) {
+    std::error_code ec;
+    return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+  };
+  if (same(weightsPath, output) || same(weightsPath, input) || same(output, input))
     return usageError("the ONNX file, the model file and the weights file must be three files", "import ");
   std::string error;
   if (!outputFileUsable(output, error) || !outputFileUsable(weightsPath, error)) {
@@ -125,11 +129,18 @@ int runImport(const std::vector<std::string> &args) {
                input, error.empty() ? "" : ": ", error);
     return 1;
   }
-  saveWeights(weightsPath, imported.weights);
+  // Both files are written beside their targets first, then renamed one after the other:
+  // a failure leaves neither (and the previous files as they were).
+  std::string weightsTmp = weightsPath + ".import.tmp", outputTmp = output + ".import.tmp";
+  std::error_code ec;
   try {
-    saveFileAtomically(output, imported.text, "model file");
+    saveWeights(weightsTmp, imported.weights);
+    saveFileAtomically(outputTmp, imported.text, "model file");
+    std::filesystem::rename(weightsTmp, weightsPath);
+    std::filesystem::rename(outputTmp, output);
   } catch (...) {
-    std::filesystem::remove(weightsPath);
+    std::filesystem::remove(weightsTmp, ec);
+    std::filesystem::remove(outputTmp, ec);
     throw;
   }
   ModelSummary summary = summarize(c.module());

@@ -45,12 +45,23 @@ constexpr int64_t kMaxElements = int64_t(1) << 28;
 const std::set<std::string> kReserved = {
     "model", "train", "input", "label", "conv", "avgpool", "maxpool", "subsample", "dense", "flatten",
     "batchnorm", "dropout", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "scaled_tanh",
-    "softmax_cross_entropy", "loss"};
+    "softmax_cross_entropy", "loss", "true", "false"};
 
 std::string shapeText(const Shape &s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
 // A number as the model file writes it: the shortest text that reads back as the same float.
 std::string number(double v) { return fmt::format("{}", static_cast<float>(v)); }
+
+// Text from the file for a comment or a message: one line, without control characters.
+std::string printable(const std::string &text) {
+  std::string out;
+  for (char ch : text.substr(0, 200))
+    out += static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f ? '?' : ch;
+  return out;
+}
+
+// The largest filters, units and kernel a layer may have (the language's own limit).
+constexpr int64_t kMaxExtent = int64_t(1) << 24;
 
 struct Constant {
   Shape dims;
@@ -99,7 +110,7 @@ public:
     if (g.node_size() == 0)
       throw ImportError(fmt::format("'{}' has no nodes: is it an ONNX model?", source_));
     for (const auto &init : g.initializer())
-      constants_[init.name()] = readTensor(init, fmt::format("initializer '{}'", init.name()));
+      constants_[init.name()] = readTensor(init, fmt::format("initializer '{}'", printable(init.name())));
     readInput(g);
     for (const auto &node : g.node())
       for (const auto &in : node.input())
@@ -131,11 +142,14 @@ private:
 
   Constant readTensor(const onnx::TensorProto &t, const std::string &what) {
     Constant c;
-    int64_t count = 1;
+    // Every dimension bounded, and the product of the non-zero ones: a zero cannot hide a
+    // huge dimension after it.
+    int64_t count = 1, nonZero = 1;
     for (int64_t d : t.dims()) {
-      if (d < 0 || (d > 0 && count > kMaxElements / d))
+      if (d < 0 || d > kMaxElements || (d > 0 && nonZero > kMaxElements / d))
         throw ImportError(fmt::format("{}: shape {} is not a LeNet's", what, fmt::join(t.dims(), "x")));
       c.dims.push_back(d);
+      nonZero *= std::max<int64_t>(d, 1);
       count *= d;
     }
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
@@ -167,11 +181,17 @@ private:
       raw.empty() && count > 0 ? fromField(t.int64_data(), c.ints) : fromRaw(int64_t{}, c.ints);
       break;
     case onnx::TensorProto::INT32:
+    case onnx::TensorProto::BOOL: // stored as int32_data, or one byte each in raw_data
+      if (t.data_type() == onnx::TensorProto::BOOL && !raw.empty()) {
+        c.isInt = true;
+        fromRaw(uint8_t{}, c.ints);
+        break;
+      }
       c.isInt = true;
       raw.empty() && count > 0 ? fromField(t.int32_data(), c.ints) : fromRaw(int32_t{}, c.ints);
       break;
     default:
-      throw ImportError(fmt::format("{}: element type {} is not supported (float32, float64, int32, int64)", what,
+      throw ImportError(fmt::format("{}: element type {} is not supported (float32, float64, int32, int64, bool)", what,
                                     t.data_type()));
     }
     return c;
@@ -184,22 +204,22 @@ private:
         continue; // an initializer listed as an input (older exporters)
       if (input)
         throw ImportError(fmt::format("the graph has inputs '{}' and '{}'; lenetc imports a model with one",
-                                      input->name(), in.name()));
+                                      printable(input->name()), printable(in.name())));
       input = &in;
     }
     if (!input)
       throw ImportError("the graph has no input");
     const auto &type = input->type();
     if (!type.has_tensor_type() || type.tensor_type().elem_type() != onnx::TensorProto::FLOAT)
-      throw ImportError(fmt::format("input '{}' is not a float32 tensor", input->name()));
+      throw ImportError(fmt::format("input '{}' is not a float32 tensor", printable(input->name())));
     const auto &dims = type.tensor_type().shape().dim();
     if (dims.size() != 4 && dims.size() != 2)
       throw ImportError(fmt::format("input '{}' has rank {}; lenetc imports [batch, C, H, W] or [batch, F] inputs",
-                                    input->name(), dims.size()));
+                                    printable(input->name()), dims.size()));
     Tensor t;
     for (int i = 1; i < dims.size(); ++i) {
       if (!dims[i].has_dim_value() || dims[i].dim_value() <= 0 || dims[i].dim_value() > 4096)
-        throw ImportError(fmt::format("input '{}': dimension {} is not a fixed size", input->name(), i));
+        throw ImportError(fmt::format("input '{}': dimension {} is not a fixed size", printable(input->name()), i));
       t.shape.push_back(dims[i].dim_value());
     }
     inputName_ = uniqueName(toIdentifier(input->name()), "x");
@@ -253,14 +273,14 @@ private:
   // A node as messages name it: its name, else its first output, else its place in the graph.
   std::string label(const onnx::NodeProto &node) const {
     if (!node.name().empty())
-      return node.name();
+      return printable(node.name());
     if (node.output_size() > 0 && !node.output(0).empty())
-      return node.output(0);
+      return printable(node.output(0));
     return fmt::format("#{}", nodeIndex_ + 1);
   }
 
   [[noreturn]] void fail(const onnx::NodeProto &node, const std::string &why) const {
-    throw ImportError(fmt::format("node '{}': {} {}", label(node), node.op_type(), why));
+    throw ImportError(fmt::format("node '{}': {} {}", label(node), printable(node.op_type()), why));
   }
 
   Tensor &tensor(const onnx::NodeProto &node, int i) {
@@ -270,8 +290,8 @@ private:
     if (found == tensors_.end()) {
       if (constants_.count(node.input(i)))
         fail(node, fmt::format("reads the constant '{}' where lenetc expects a tensor computed from the input",
-                               node.input(i)));
-      fail(node, fmt::format("reads '{}', which no node before it computes", node.input(i)));
+                               printable(node.input(i))));
+      fail(node, fmt::format("reads '{}', which no node before it computes", printable(node.input(i))));
     }
     return found->second;
   }
@@ -349,9 +369,12 @@ private:
       if (t.scale != 1)
         throw ImportError(fmt::format("node '{}': Mul by the constant {} is supported only around a Tanh (scaled "
                                       "tanh) and after an AveragePool (subsampling)",
-                                      t.originNode, number(t.scale)));
+                                      printable(t.originNode), number(t.scale)));
       break;
     case P::Tanh: {
+      if (!std::isfinite(float(t.scale)) || !std::isfinite(float(t.slope)))
+        throw ImportError(fmt::format("node '{}': a Tanh scaled by {} and {} is not a number lenetc takes",
+                                      printable(t.originNode), t.slope, t.scale));
       std::string stage = t.scale == 1 && t.slope == 1 ? "tanh" : "scaled_tanh";
       std::vector<std::string> args;
       if (stage == "scaled_tanh") {
@@ -425,7 +448,7 @@ private:
 
   void convert(const onnx::NodeProto &node) {
     if (!node.domain().empty() && node.domain() != "ai.onnx")
-      fail(node, fmt::format("is from the domain '{}', not ONNX's", node.domain()));
+      fail(node, fmt::format("is from the domain '{}', not ONNX's", printable(node.domain())));
     if (node.output_size() < 1 || node.output(0).empty())
       fail(node, "has no output");
     const std::string &op = node.op_type();
@@ -479,7 +502,7 @@ private:
   void convertConstant(const onnx::NodeProto &node) {
     Constant c;
     if (const auto *a = attribute(node, "value"))
-      c = readTensor(a->t(), fmt::format("node '{}'", node.name()));
+      c = readTensor(a->t(), fmt::format("node '{}'", label(node)));
     else if (const auto *f = attribute(node, "value_float"))
       c.floats = {f->f()};
     else if (const auto *fs = attribute(node, "value_floats"))
@@ -505,6 +528,8 @@ private:
       auto found = tensors_.find(node.input_size() ? node.input(0) : "");
       if (found == tensors_.end())
         return false;
+      if (attribute(node, "start") || attribute(node, "end"))
+        fail(node, "with start or end is not supported");
       out.ints = {kBatch};
       out.ints.insert(out.ints.end(), found->second.shape.begin(), found->second.shape.end());
       out.dims = {int64_t(out.ints.size())};
@@ -529,8 +554,12 @@ private:
         }
         out.dims = ins[1]->dims;
       } else if (op == "Concat") {
-        for (const Constant *c : ins)
+        for (const Constant *c : ins) {
+          // Shapes have a few values; a long chain of Concats must not grow without bound.
+          if (out.ints.size() + c->ints.size() > 8)
+            fail(node, "of more than 8 shape values is not supported");
           out.ints.insert(out.ints.end(), c->ints.begin(), c->ints.end());
+        }
         out.dims = {int64_t(out.ints.size())};
       } else { // Unsqueeze, Squeeze, Cast: the values stay, only the rank changes
         out.ints = ins[0]->ints;
@@ -594,6 +623,8 @@ private:
     if (w.dims.size() != 4 || w.isInt || w.dims[2] != w.dims[3])
       fail(node, fmt::format("has a weight of shape {}; lenetc takes [F, C, k, k]", shapeText(w.dims)));
     int64_t filters = w.dims[0], kernel = square(node, intsAttr(node, "kernel_shape"), "kernel", w.dims[2]);
+    if (filters < 1 || filters > kMaxExtent || kernel < 1 || kernel > kMaxExtent)
+      fail(node, fmt::format("has a weight of shape {}", shapeText(w.dims)));
     if (kernel != w.dims[2] || w.dims[1] != in.shape[0])
       fail(node, fmt::format("has a weight of shape {} for {} input maps", shapeText(w.dims), in.shape[0]));
     int64_t stride = square(node, intsAttr(node, "strides"), "strides", 1);
@@ -648,6 +679,8 @@ private:
     if (b.dims.size() != 2 || b.isInt || b.dims[transposed ? 1 : 0] != inputs)
       fail(node, fmt::format("has a weight of shape {} for {} input features", shapeText(b.dims), inputs));
     units = b.dims[transposed ? 0 : 1];
+    if (units < 1 || units > kMaxExtent)
+      fail(node, fmt::format("has a weight of shape {}", shapeText(b.dims)));
     std::vector<float> w(size_t(units * inputs));
     for (int64_t u = 0; u < units; ++u)
       for (int64_t i = 0; i < inputs; ++i)
@@ -706,14 +739,13 @@ private:
     int64_t channels = t.shape[0];
     if (c.size() == 1)
       return std::vector<float>(size_t(channels), c.floats[0]);
+    // ONNX broadcasts from the last axis: per map of [C, H, W] is [C, 1, 1] or [1, C, 1, 1]
+    // ([C] would run along W); per feature of [F] is [F] or [1, F].
+    Shape want = t.shape.size() == 3 ? Shape{channels, 1, 1} : Shape{channels};
     Shape d = c.dims;
-    size_t rank = t.shape.size();
-    // Trailing ones for the spatial dimensions, a leading one for the batch.
-    if (rank == 3 && d.size() >= 3 && d[d.size() - 1] == 1 && d[d.size() - 2] == 1)
-      d.resize(d.size() - 2);
-    if (d.size() == 2 && d[0] == 1)
+    if (d.size() == want.size() + 1 && d[0] == 1)
       d.erase(d.begin());
-    if (d.size() == 1 && d[0] == channels)
+    if (d == want)
       return c.floats;
     return std::nullopt;
   }
@@ -725,6 +757,11 @@ private:
     if (!add)
       fail(node, fmt::format("of a constant of shape {} to a tensor of shape {} is not supported", shapeText(c->dims),
                              shapeText(t.shape)));
+    if (t.pending == Tensor::Pending::AvgPool) { // a subsampling with one coefficient for every map
+      t.pending = Tensor::Pending::Subsample;
+      t.coef.assign(add->size(), float(t.scale / double(t.poolSize * t.poolSize)));
+      t.bias.assign(add->size(), 0.0f);
+    }
     if (t.pending == Tensor::Pending::Subsample) {
       for (size_t i = 0; i < add->size(); ++i)
         t.bias[i] += (*add)[i];
@@ -767,10 +804,10 @@ private:
         t.coef.push_back(float(t.scale * f / double(t.poolSize * t.poolSize)));
       t.bias.assign(t.coef.size(), 0.0f);
     } else if (scalar && (t.pending == P::AvgPool || t.pending == P::Tanh || t.pending == P::Scaled)) {
-      t.scale *= (*factor)[0];
+      t.scale *= divide ? 1.0 / c->floats[0] : c->floats[0];
     } else if (scalar && t.pending == P::None) {
       t.pending = P::Scaled;
-      t.scale = (*factor)[0];
+      t.scale = divide ? 1.0 / c->floats[0] : c->floats[0];
       t.originNode = node.name();
     } else {
       fail(node, "by a constant is supported only around a Tanh (scaled tanh) and after an AveragePool "
@@ -881,12 +918,13 @@ private:
       values.push_back(c.floats);
     }
     double eps = floatAttr(node, "epsilon", 1e-5), momentum = 1.0 - floatAttr(node, "momentum", 0.9);
-    if (!(eps > 0) || !(momentum > 0 && momentum <= 1))
+    if (!(eps > 0 && std::isfinite(eps)) || !(momentum > 0 && momentum <= 1))
       fail(node, fmt::format("has epsilon {} and momentum {}", eps, 1 - momentum));
     std::string x = settle(node.input(0), in);
     std::vector<std::string> options;
-    if (fmt::format("{:.6g}", momentum) != "0.1")
-      options.push_back(fmt::format("momentum={:.6g}", momentum));
+    // ONNX keeps 1 - momentum as a float (0.9f for 0.1): five digits undo its rounding.
+    if (fmt::format("{:.5g}", momentum) != "0.1")
+      options.push_back(fmt::format("momentum={:.5g}", momentum));
     if (float(eps) != float(1e-5))
       options.push_back("eps=" + number(eps));
     // lenetc's own export names a `c1 = conv(...) |> batchnorm` node "/c1.batchnorm/...": it
@@ -929,7 +967,7 @@ private:
       }
       if (node.input_size() > 2 && !node.input(2).empty()) {
         const Constant *training = constant(node, 2);
-        if (!training || (training->isInt ? training->ints[0] != 0 : training->floats[0] != 0))
+        if (!training || training->size() != 1 || (training->isInt ? training->ints[0] != 0 : training->floats[0] != 0))
           fail(node, "in training mode is not supported: export the model in eval mode");
       }
     }
@@ -972,12 +1010,12 @@ private:
       stage = "tanh";
     else if (op == "LeakyRelu") {
       double alpha = floatAttr(node, "alpha", 0.01);
-      if (alpha < 0)
+      if (!(alpha >= 0 && std::isfinite(alpha)))
         fail(node, fmt::format("with alpha {} is not supported (alpha >= 0)", alpha));
       stage = float(alpha) == 0.01f ? "leaky_relu" : fmt::format("leaky_relu(alpha={})", number(alpha));
     } else { // Elu
       double alpha = floatAttr(node, "alpha", 1.0);
-      if (alpha < 0)
+      if (!(alpha >= 0 && std::isfinite(alpha)))
         fail(node, fmt::format("with alpha {} is not supported (alpha >= 0)", alpha));
       stage = float(alpha) == 1.0f ? "elu" : fmt::format("elu(alpha={})", number(alpha));
     }
@@ -1006,19 +1044,19 @@ private:
   ImportedModel finish(const onnx::ModelProto &model) {
     auto found = tensors_.find(output_);
     if (found == tensors_.end())
-      throw ImportError(fmt::format("the graph's output '{}' is not computed by any node lenetc read", output_));
+      throw ImportError(fmt::format("the graph's output '{}' is not computed by any node lenetc read", printable(output_)));
     Tensor &out = found->second;
     std::string logits = settle(output_, out);
     if (out.shape.size() != 1 || out.shape[0] < 2)
       throw ImportError(fmt::format("the graph's output '{}' has shape {} per example; lenetc needs class scores "
                                     "[K], K >= 2",
-                                    output_, shapeText(out.shape)));
+                                    printable(output_), shapeText(out.shape)));
     std::string label = uniqueName("y", "y");
     std::string text;
-    text += fmt::format("# Imported by `lenetc import` from {}", source_);
+    text += fmt::format("# Imported by `lenetc import` from {}", printable(source_));
     std::vector<std::string> from;
     if (!model.producer_name().empty())
-      from.push_back(fmt::format("made by {} {}", model.producer_name(), model.producer_version()));
+      from.push_back(fmt::format("made by {} {}", printable(model.producer_name()), printable(model.producer_version())));
     from.push_back(fmt::format("ONNX opset {}", opset_));
     text += fmt::format(" ({}).\n", fmt::join(from, ", "));
     for (const std::string &n : notes_)
@@ -1031,7 +1069,7 @@ private:
     for (const Statement &s : statements_)
       text += fmt::format("  {} = {}\n", s.name, s.text);
     if (logits.find('(') != std::string::npos || logits == inputName_)
-      throw ImportError(fmt::format("the graph's output '{}' is not computed by a layer", output_));
+      throw ImportError(fmt::format("the graph's output '{}' is not computed by a layer", printable(output_)));
     text += fmt::format("  loss = softmax_cross_entropy({}, {})\n}}\n", logits, label);
     text += "\n# ONNX keeps no training settings: these are lenetc's suggestions (any flag of the trainer\n"
             "# overrides them).\n"

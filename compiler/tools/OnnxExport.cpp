@@ -54,12 +54,26 @@ public:
       error = "the inference function does not end in a softmax";
       return false;
     }
-    // The scores before softmax are the graph's output, "logits".
+    // The scores before softmax are the graph's output, "logits"; another value of that name
+    // (a hidden layer called logits, the input) gives it up first.
     std::string scores = name(logits_);
-    for (auto &node : *graph_.mutable_node())
-      for (auto &out : *node.mutable_output())
-        if (out == scores)
-          out = "logits";
+    auto renameAll = [&](const std::string &from, const std::string &to) {
+      for (auto &node : *graph_.mutable_node()) {
+        for (auto &in : *node.mutable_input())
+          if (in == from)
+            in = to;
+        for (auto &out : *node.mutable_output())
+          if (out == from)
+            out = to;
+      }
+      for (auto &in : *graph_.mutable_input())
+        if (in.name() == from)
+          in.set_name(to);
+    };
+    if (scores != "logits") {
+      renameAll("logits", "logits.hidden");
+      renameAll(scores, "logits");
+    }
     addValueInfo(graph_.add_output(), "logits", shapeOf(logits_));
 
     onnx::ModelProto m;

@@ -64,6 +64,8 @@ std::string shapeText(const std::vector<int64_t> &shape) {
 void setParamsFrom(const ModelInfo &m, const std::string &bytes, const std::string &path,
                    std::vector<std::vector<float>> &params) {
   if (!isWeightsFile(bytes)) {
+    if (bytes.compare(0, 12, "LENETC-CKPT ") != 0)
+      throw Error(fmt::format("'{}' is neither a lenetc weights file nor a checkpoint", path));
     params = decodeCheckpoint(bytes, path, m).params;
     return;
   }

@@ -330,6 +330,13 @@ bool parseOptions(const ModelInfo &m, int argc, char **argv, Options &o) {
                      "(--checkpoint FILE)");
   if (!o.outputs.empty() && !o.eval)
     throw UsageError("--outputs writes --eval's answers: give --eval");
+  auto samePath = [](const std::string &a, const std::string &b) {
+    std::error_code ec;
+    return !b.empty() && std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+  };
+  for (const auto &[path, what] : {std::pair{o.outputs, "--outputs"}, {o.command == "export" ? o.image : "", "export"}})
+    if (!path.empty() && (samePath(path, o.checkpoint) || samePath(path, o.initFrom)))
+      throw UsageError(std::string(what) + " '" + path + "' would overwrite the parameters it reads; name another file");
   if (o.initFrom.empty() && (o.resume || o.eval || o.command != "train") && o.checkpoint.empty())
     throw UsageError("--resume, --eval, predict, report and export need a checkpoint (--checkpoint FILE)");
   // The report follows the checkpoint unless --report or --no-report said otherwise.

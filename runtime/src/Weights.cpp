@@ -5,6 +5,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
 namespace lenetc {
 
 namespace {
@@ -37,23 +40,32 @@ std::vector<NamedTensor> decodeWeights(std::string bytes, const std::string &pat
   ByteReader r(bytes, "weights file", path);
   std::string magic(sizeof kMagic - 1, '\0');
   r.bytes(magic.data(), magic.size());
+  // Each tensor takes at least 24 bytes (its name's length, rank and value count).
   uint64_t count = r.u64();
-  if (count > bytes.size())
+  if (count > bytes.size() / 24)
     throw Error(fmt::format("weights file '{}' is damaged (tensor count)", path));
   std::vector<NamedTensor> tensors(count);
+  std::set<std::string> names;
   for (NamedTensor &t : tensors) {
     t.name = r.str();
+    if (!names.insert(t.name).second)
+      throw Error(fmt::format("weights file '{}' is damaged ('{}' twice)", path, t.name));
     uint64_t rank = r.u64();
     if (rank > kMaxRank)
       throw Error(fmt::format("weights file '{}' is damaged ('{}' has rank {})", path, t.name, rank));
+    // The shape's product, which bytes.size() bounds (or a dimension is 0): no overflow.
     uint64_t size = 1;
+    bool zero = false;
     for (uint64_t i = 0; i < rank; ++i) {
       uint64_t d = r.u64();
-      if (d > bytes.size())
+      zero = zero || d == 0;
+      if (d > bytes.size() || (d > 0 && size > bytes.size() / d))
         throw Error(fmt::format("weights file '{}' is damaged ('{}''s shape)", path, t.name));
       t.shape.push_back(static_cast<int64_t>(d));
-      size *= d;
+      size *= std::max<uint64_t>(d, 1);
     }
+    if (zero)
+      size = 0;
     t.values = r.floats();
     if (t.values.size() != size)
       throw Error(fmt::format("weights file '{}' is damaged ('{}' has {} values for its shape's {})", path,

@@ -38,6 +38,8 @@ def main():
         sys.exit(f"{path}: the output is '{output}', not 'logits'")
 
     probs = read_probabilities(outputs)
+    if len(probs) != len(read_idx(os.path.join(data, "t10k-images-idx3-ubyte"))):
+        sys.exit(f"{outputs}: {len(probs)} examples, not the test set's")
     images = read_idx(os.path.join(data, "t10k-images-idx3-ubyte"))[:len(probs)].astype(np.float32) / 255.0
     background, scale = (-0.1, 1.275) if normalize == "lecun" else (0.0, 1.0)
     n, h, w = images.shape

@@ -225,17 +225,81 @@ TEST(OnnxImport, ActivationsKeepTheirParameters) {
   expectCompiles(m);
 }
 
-TEST(OnnxImport, AScaledAveragePoolIsASubsampling) {
-  // AveragePool then Mul by 3: a subsampling whose coefficients are 3 / 4 (of the window's sum).
-  ImportedModel m = importOnnx(convThenGemm([](GraphBuilder &g) {
-                                 auto *pool = g.node("AveragePool", "/s/AveragePool", {g.last()});
-                                 GraphBuilder::ints(pool, "kernel_shape", {1, 1});
+// [1, 6, 6] -> Conv 2@3x3 -> [2, 4, 4] -> `pool` nodes to [2, 2, 2] -> Flatten -> Gemm to 4.
+std::string convPoolGemm(const std::function<void(GraphBuilder &)> &pool) {
+  GraphBuilder g({1, 6, 6});
+  g.init("conv.weight", {2, 1, 3, 3}, 0.01f);
+  auto *conv = g.node("Conv", "/conv/Conv", {"x", "conv.weight"});
+  GraphBuilder::ints(conv, "kernel_shape", {3, 3});
+  pool(g);
+  g.node("Flatten", "/Flatten", {g.last()});
+  g.init("fc.weight", {4, 8}, 0.001f);
+  auto *gemm = g.node("Gemm", "/fc/Gemm", {g.last(), "fc.weight"});
+  GraphBuilder::integer(gemm, "transB", 1);
+  return g.bytes();
+}
+
+onnx::NodeProto *averagePool2x2(GraphBuilder &g) {
+  auto *pool = g.node("AveragePool", "/s/AveragePool", {g.last()});
+  GraphBuilder::ints(pool, "kernel_shape", {2, 2});
+  GraphBuilder::ints(pool, "strides", {2, 2});
+  return pool;
+}
+
+TEST(OnnxImport, AnAveragePoolTimesAndPlusPerMapConstantsIsASubsampling) {
+  // AveragePool 2x2, Mul by 3, Mul by [2, 1, 1] = (1, 2), Add [1, 2, 1, 1] = (0.5, 1.5): the
+  // coefficients multiply the window's sum, so 3 * (1, 2) / 4.
+  ImportedModel m = importOnnx(convPoolGemm([](GraphBuilder &g) {
+                                 averagePool2x2(g);
                                  g.init("three", {}, 0.0f, 3.0f);
                                  g.node("Mul", "/s/Mul", {g.last(), "three"});
+                                 g.init("coef", {2, 1, 1}, 1.0f, 1.0f);
+                                 g.node("Mul", "/s/Mul_1", {g.last(), "coef"});
+                                 g.init("bias", {1, 2, 1, 1}, 1.0f, 0.5f);
+                                 g.node("Add", "/s/Add", {g.last(), "bias"});
                                }),
                                "test.onnx", "test");
-  EXPECT_NE(m.text.find("s = subsample(conv_, size=1)"), std::string::npos) << m.text;
-  EXPECT_EQ(find(m, "s.coef")->values, (std::vector<float>{3, 3}));
+  EXPECT_NE(m.text.find("  s = subsample(conv_)\n"), std::string::npos) << m.text;
+  EXPECT_EQ(find(m, "s.coef")->values, (std::vector<float>{0.75f, 1.5f}));
+  EXPECT_EQ(find(m, "s.b")->values, (std::vector<float>{0.5f, 1.5f}));
+  expectCompiles(m);
+}
+
+TEST(OnnxImport, AnAveragePoolPlusPerMapConstantsIsASubsamplingOfOneCoefficient) {
+  ImportedModel m = importOnnx(convPoolGemm([](GraphBuilder &g) {
+                                 averagePool2x2(g);
+                                 g.init("bias", {2, 1, 1}, 1.0f, 0.5f);
+                                 g.node("Add", "/s/Add", {g.last(), "bias"});
+                               }),
+                               "test.onnx", "test");
+  EXPECT_EQ(find(m, "s.coef")->values, (std::vector<float>{0.25f, 0.25f})) << m.text;
+  EXPECT_EQ(find(m, "s.b")->values, (std::vector<float>{0.5f, 1.5f}));
+}
+
+TEST(OnnxImport, AConstantAlongTheLastAxisIsNotPerMap) {
+  // ONNX broadcasts a [2] constant along W (of 2 columns here), not along the maps.
+  EXPECT_EQ(importError(convPoolGemm([](GraphBuilder &g) {
+              averagePool2x2(g);
+              g.init("bias", {2}, 1.0f);
+              g.node("Add", "/s/Add", {g.last(), "bias"});
+            })),
+            "node '/s/Add': Add of a constant of shape [2] to a tensor of shape [2, 2, 2] is not supported");
+}
+
+TEST(OnnxImport, BatchNormalizationsMomentumIsPyTorchs) {
+  // ONNX weighs the running value by momentum; lenetc (as PyTorch) the batch's.
+  ImportedModel m = importOnnx(convPoolGemm([](GraphBuilder &g) {
+                                 for (const char *p : {"bn.weight", "bn.bias", "bn.mean", "bn.var"})
+                                   g.init(p, {2}, 0.0f, 1.0f);
+                                 auto *bn = g.node("BatchNormalization", "/bn/BatchNormalization",
+                                                   {g.last(), "bn.weight", "bn.bias", "bn.mean", "bn.var"});
+                                 GraphBuilder::real(bn, "momentum", 0.99f);
+                                 GraphBuilder::real(bn, "epsilon", 0.001f);
+                                 averagePool2x2(g);
+                               }),
+                               "test.onnx", "test");
+  EXPECT_NE(m.text.find("  bn = batchnorm(conv_, momentum=0.01, eps=0.001)\n"), std::string::npos) << m.text;
+  ASSERT_NE(find(m, "bn.running_var"), nullptr);
   expectCompiles(m);
 }
 
