@@ -3,6 +3,8 @@
 #include "Error.h"
 #include "lenetc/TrainSettings.h"
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -17,11 +19,7 @@ namespace lenetc {
 
 namespace {
 
-std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
+std::string shortNumber(double v) { return fmt::format("{:g}", v); }
 
 int64_t parseInt(const std::string &flag, const std::string &v, int64_t min) {
   char *end = nullptr;
@@ -61,7 +59,7 @@ double parseFloat(const std::string &flag, const std::string &v, double min, boo
   char *end = nullptr;
   double d = std::strtod(v.c_str(), &end);
   if (v.empty() || *end || !std::isfinite(d) || d < min || (strict && d == min))
-    throw UsageError(flag + " needs a number " + (strict ? "> " : ">= ") + fmt(min) + ", got '" + v + "'");
+    throw UsageError(flag + " needs a number " + (strict ? "> " : ">= ") + shortNumber(min) + ", got '" + v + "'");
   return d;
 }
 
@@ -100,52 +98,52 @@ std::string wordSetting(const std::string &flag, const std::string &v) { return 
 
 void printHelp(const ModelInfo &m, const std::string &prog) {
   const TrainDefaults &d = m.defaults;
-  std::printf(
-      "Usage: %s [OPTIONS]                      train, evaluating each epoch\n"
-      "       %s --eval [--checkpoint FILE | --init-from FILE] [--outputs FILE.csv]\n"
+  fmt::print(
+      "Usage: {} [OPTIONS]                      train, evaluating each epoch\n"
+      "       {} --eval [--checkpoint FILE | --init-from FILE] [--outputs FILE.csv]\n"
       "                                         evaluate a checkpoint (or weights) on the test set\n"
-      "       %s predict IMAGE [--checkpoint FILE | --init-from FILE]\n"
+      "       {} predict IMAGE [--checkpoint FILE | --init-from FILE]\n"
       "                                         class probabilities of a 28x28 .pgm or .png\n"
-      "       %s report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n"
-      "       %s export FILE.onnx [--checkpoint FILE | --init-from FILE]\n"
+      "       {} report [--checkpoint FILE] [-o FILE.html]   the run report of a checkpoint\n"
+      "       {} export FILE.onnx [--checkpoint FILE | --init-from FILE]\n"
       "                                         the inference graph as ONNX (opset 13): output\n"
       "                                         'logits', the class scores before softmax\n\n"
-      "Trains %s, compiled by lenetc from %s (%d parameter tensors). Defaults come from the\n"
+      "Trains {}, compiled by lenetc from {} ({} parameter tensors). Defaults come from the\n"
       "model's train block; every flag overrides them.\n\n"
       "Data:\n"
-      "  --data NAME|DIR         fashion-mnist, mnist, or a directory of IDX files (default: %s)\n"
-      "  --val N                 hold out the last N training examples for validation (default: %lld)\n"
+      "  --data NAME|DIR         fashion-mnist, mnist, or a directory of IDX files (default: {})\n"
+      "  --val N                 hold out the last N training examples for validation (default: {})\n"
       "  --limit-train N         train on the first N training examples only (default: all)\n"
       "  --limit-test N          evaluate on the first N test examples only (default: all)\n"
-      "  --normalize unit|lecun  pixels in [0,1], or background -0.1 / ink 1.175 (default: %s)\n\n"
+      "  --normalize unit|lecun  pixels in [0,1], or background -0.1 / ink 1.175 (default: {})\n\n"
       "Training:\n"
-      "  --epochs N              (default: %lld)\n"
-      "  --batch N               (default: %lld)\n"
-      "  --seed N                initialisation and shuffling (default: %lld)\n"
-      "  --init xavier_uniform|lecun_uniform   weights (default: %s)\n"
+      "  --epochs N              (default: {})\n"
+      "  --batch N               (default: {})\n"
+      "  --seed N                initialisation and shuffling (default: {})\n"
+      "  --init xavier_uniform|lecun_uniform   weights (default: {})\n"
       "  --bias-init zero|fan_in_uniform       biases: zero, or PyTorch's uniform +-1/sqrt(fan-in)\n"
-      "                          (default: %s)\n"
-      "  --optimizer sgd|adam|rmsprop          (default: %s)\n"
-      "  --lr X                  learning rate (default: %s)\n"
-      "  --momentum X            sgd, rmsprop (default: %s)\n"
-      "  --nesterov              Nesterov momentum for sgd (default: %s)\n"
-      "  --beta1 X, --beta2 X    adam (default: %s, %s)\n"
-      "  --rho X                 rmsprop (default: %s)\n"
-      "  --eps X                 adam, rmsprop (default: %s)\n"
-      "  --weight-decay X        L2 penalty added to the gradient (default: %s)\n"
+      "                          (default: {})\n"
+      "  --optimizer sgd|adam|rmsprop          (default: {})\n"
+      "  --lr X                  learning rate (default: {})\n"
+      "  --momentum X            sgd, rmsprop (default: {})\n"
+      "  --nesterov              Nesterov momentum for sgd (default: {})\n"
+      "  --beta1 X, --beta2 X    adam (default: {}, {})\n"
+      "  --rho X                 rmsprop (default: {})\n"
+      "  --eps X                 adam, rmsprop (default: {})\n"
+      "  --weight-decay X        L2 penalty added to the gradient (default: {})\n"
       "  --init-from FILE        start from these parameters: a weights file (lenetc import) or\n"
       "                          another run's checkpoint; the optimizer starts afresh (fine-tuning)\n"
-      "  --ghost-batch-norm      batchnorm: normalize each micro-batch of %lld by its own statistics\n"
+      "  --ghost-batch-norm      batchnorm: normalize each micro-batch of {} by its own statistics\n"
       "                          (\"ghost batch norm\": faster on several threads; default: over\n"
       "                          the whole batch, as PyTorch)\n"
-      "  --lr-schedule constant|step|plateau   (default: %s)\n"
-      "  --step-every N, --step-gamma X        step: lr *= gamma every N epochs (default: %lld, %s)\n"
+      "  --lr-schedule constant|step|plateau   (default: {})\n"
+      "  --step-every N, --step-gamma X        step: lr *= gamma every N epochs (default: {}, {})\n"
       "  --plateau-factor X, --plateau-patience N, --min-lr X\n"
       "                          plateau (Keras' ReduceLROnPlateau): lr *= factor after N\n"
       "                          epochs without a validation (or training) loss better by\n"
-      "                          1e-4 (default: %s, %lld, %s)\n\n"
+      "                          1e-4 (default: {}, {}, {})\n\n"
       "Output:\n"
-      "  --checkpoint FILE       saved after every epoch, atomically (default: %s.ckpt)\n"
+      "  --checkpoint FILE       saved after every epoch, atomically (default: {}.ckpt)\n"
       "  --no-checkpoint         save none\n"
       "  --resume                continue from the checkpoint where it stopped, with the\n"
       "                          settings it keeps (a flag may repeat them, not change them)\n"
@@ -163,14 +161,14 @@ void printHelp(const ModelInfo &m, const std::string &prog) {
       "  -h, --help\n\n"
       "Exit status: 0 success, 1 an error (data, checkpoint, I/O), 2 a bad command line,\n"
       "3 training diverged (the last good checkpoint is kept).\n",
-      prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), prog.c_str(), m.name, m.source, m.numParams,
-      std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, (long long)d.val,
-      d.normalize, (long long)d.epochs, (long long)d.batch, (long long)d.seed, d.init, d.biasInit, d.optimizer,
-      fmt(d.lr).c_str(), fmt(d.momentum).c_str(), d.nesterov ? "on" : "off", fmt(d.beta1).c_str(),
-      fmt(d.beta2).c_str(), fmt(d.rho).c_str(), fmt(d.eps).c_str(), fmt(d.weightDecay).c_str(),
-      (long long)kMicroBatch, d.lrSchedule,
-      (long long)d.stepEvery, fmt(d.stepGamma).c_str(), fmt(d.plateauFactor).c_str(),
-      (long long)d.plateauPatience, fmt(d.minLr).c_str(), m.name);
+      prog, prog, prog, prog, prog, m.name, m.source, m.numParams,
+      std::string(d.data) == "fashion_mnist" ? "fashion-mnist" : d.data, d.val,
+      d.normalize, d.epochs, d.batch, d.seed, d.init, d.biasInit, d.optimizer,
+      shortNumber(d.lr), shortNumber(d.momentum), d.nesterov ? "on" : "off", shortNumber(d.beta1),
+      shortNumber(d.beta2), shortNumber(d.rho), shortNumber(d.eps), shortNumber(d.weightDecay),
+      kMicroBatch, d.lrSchedule,
+      d.stepEvery, shortNumber(d.stepGamma), shortNumber(d.plateauFactor),
+      d.plateauPatience, shortNumber(d.minLr), m.name);
 }
 
 using Setter = std::function<void(const std::string &)>;
