@@ -14,28 +14,19 @@
 #include "lenetc/Memory.h"
 #include "lenetc/ModelInfo.h"
 
+#include "Bench.h"
 #include "HalideBuffer.h"
 #include "HalideRuntime.h"
 
-#include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <functional>
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <time.h>
-#include <unistd.h>
 
 extern "C" const lenetc::ModelInfo MODEL_SYMBOL;
 
 namespace {
 
 using Halide::Runtime::Buffer;
-using Clock = std::chrono::steady_clock;
 const lenetc::ModelInfo &model = MODEL_SYMBOL;
 
 std::vector<int> dims(const int64_t *shape, int rank) {
@@ -43,100 +34,6 @@ std::vector<int> dims(const int64_t *shape, int rank) {
   for (int i = rank - 1; i >= 0; --i)
     d.push_back(static_cast<int>(shape[i]));
   return d;
-}
-
-// CPU seconds the whole machine has been busy (all CPUs, /proc/stat: everything but idle
-// and iowait; steal counts as busy: a neighbour of this virtual machine took the CPU).
-double machineBusySeconds() {
-  std::FILE *f = std::fopen("/proc/stat", "r");
-  if (!f)
-    return 0;
-  unsigned long long v[8] = {};
-  int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
-                        &v[6], &v[7]);
-  std::fclose(f);
-  if (got != 8)
-    return 0;
-  unsigned long long busy = 0;
-  for (int i = 0; i < 8; ++i)
-    busy += i == 3 || i == 4 ? 0 : v[i];
-  return double(busy) / double(sysconf(_SC_CLK_TCK));
-}
-
-double processSeconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-// The machine is shared: as the PyTorch reference's benchmark does (lenet_torch.py), a
-// repeat during which other processes used 0.1 cores or more is discarded and retried
-// after the machine has been quiet for a second, so that both sides are timed under the
-// same conditions.
-const double kOtherMax = 0.10;
-
-struct Contention {
-  double busy0 = machineBusySeconds(), own0 = processSeconds();
-  Clock::time_point t0 = Clock::now();
-  double seconds() const { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-  // Cores other processes used since construction.
-  double others() const {
-    return std::max(0.0, (machineBusySeconds() - busy0) - (processSeconds() - own0)) / std::max(1e-9, seconds());
-  }
-};
-
-void waitQuiet() {
-  for (int i = 0; i < 900; ++i) {
-    Contention c;
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    if (c.others() < kOtherMax)
-      return;
-  }
-}
-
-struct Measured {
-  std::vector<double> eps; // examples/s of each clean repeat, sorted
-  int discarded = 0;
-};
-
-// Runs fn(step) for about `seconds`, `repeats` clean times (at most 4x as many tries).
-Measured measure(const std::function<void(int)> &fn, int64_t batch, double seconds, int repeats) {
-  waitQuiet();
-  for (int i = 0; i < 30; ++i) // warm-up, as the reference's 30 steps
-    fn(i);
-  double perStep = 1e9;
-  for (int attempt = 0; attempt < 10; ++attempt) {
-    Contention c;
-    int n = 0;
-    while (c.seconds() < 0.3)
-      fn(n++);
-    perStep = std::min(perStep, c.seconds() / n);
-    if (c.others() < kOtherMax)
-      break;
-    waitQuiet();
-  }
-  int steps = std::max(3, static_cast<int>(seconds / perStep));
-  Measured m;
-  double contended = 0;
-  for (int attempt = 0; int(m.eps.size()) < repeats && attempt < 4 * repeats; ++attempt) {
-    Contention c;
-    for (int i = 0; i < steps; ++i)
-      fn(i);
-    double eps = double(steps) * double(batch) / c.seconds();
-    if (c.others() < kOtherMax) {
-      m.eps.push_back(eps);
-    } else {
-      contended = eps;
-      ++m.discarded;
-      waitQuiet();
-      for (int i = 0; i < 3; ++i) // warm the caches again after the pause
-        fn(i);
-    }
-  }
-  if (m.eps.empty()) // never quiet: report the contended timing rather than nothing
-    m.eps.push_back(contended);
-  std::sort(m.eps.begin(), m.eps.end());
-  return m;
 }
 
 } // namespace
@@ -167,7 +64,12 @@ int main(int argc, char **argv) {
   };
   halide_set_num_threads(threads);
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", model.classes);
-  const int64_t size = 784;
+  // Fashion-MNIST whatever the model trains on (only the speed is measured), centred in the
+  // model's input (LeNet-5's 32x32).
+  const int height = int(model.inputShape[1]), width = int(model.inputShape[2]);
+  const int64_t size = int64_t(height) * width;
+  const std::vector<float> images =
+      bench::centredImages(data.train.images, data.train.count, data.train.height, height, width);
 
   std::vector<std::vector<float>> params, grads;
   std::vector<Buffer<float>> pb, gb;
@@ -189,13 +91,8 @@ int main(int argc, char **argv) {
   lenetc::Optimizer opt(sgd, sizes, state);
   const int32_t noise[2] = {1, 0};
 
-  auto report = [&](const char *mode, int64_t batch, const Measured &m) {
-    const std::vector<double> &eps = m.eps;
-    std::printf("{\"mode\": \"%s\", \"batch\": %lld, \"threads\": %d, \"ex_per_s_min\": %.1f, \"ex_per_s_median\": %.1f, "
-                "\"ex_per_s_max\": %.1f, \"ms_per_step_median\": %.4f, \"clean_repeats\": %zu, \"discarded\": %d}\n",
-                mode, (long long)batch, threads, eps.front(), eps[eps.size() / 2], eps.back(),
-                1e3 * double(batch) / eps[eps.size() / 2], eps.size(), m.discarded);
-    std::fflush(stdout);
+  auto report = [&](const char *mode, int64_t batch, const bench::Measured &m) {
+    bench::report("lenetc", model.name, mode, batch, threads, m);
   };
 
   for (int64_t batch : {256, 64, 1}) {
@@ -208,12 +105,12 @@ int main(int argc, char **argv) {
     };
     auto step = [&](int i) {
       int64_t first = (i % nb) * batch;
-      Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
+      Buffer<float> x(const_cast<float *>(images.data()) + first * size, width, height, 1, static_cast<int>(batch));
       Buffer<int32_t> y(data.train.labels.data() + first, static_cast<int>(batch));
       micro.run(call, x, y, pb, model.noise ? noise : nullptr);
       opt.step(params, grads, 1e-6); // a tiny rate: the parameters stay sane over many steps
     };
-    report("train", batch, measure(step, batch, repeatSeconds, repeats));
+    report("train", batch, bench::measure(step, batch, repeatSeconds, repeats));
   }
   for (int64_t batch : {256, 1}) {
     if (!wanted("infer", batch))
@@ -222,12 +119,12 @@ int main(int argc, char **argv) {
     Buffer<float> probs(model.classes, static_cast<int>(batch));
     auto infer = [&](int i) {
       int64_t first = (i % nb) * batch;
-      Buffer<float> x(data.train.images.data() + first * size, 28, 28, 1, static_cast<int>(batch));
+      Buffer<float> x(const_cast<float *>(images.data()) + first * size, width, height, 1, static_cast<int>(batch));
       std::vector<void *> args = lenetc::inferArgs(x, pb, probs);
       // One example goes through the latency pipeline, as the trainer's predict does.
       (batch == 1 ? model.inferOne : model.infer)(args.data());
     };
-    report("infer", batch, measure(infer, batch, repeatSeconds, repeats));
+    report("infer", batch, bench::measure(infer, batch, repeatSeconds, repeats));
   }
   return 0;
 }

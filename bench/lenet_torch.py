@@ -103,6 +103,8 @@ def bench(args):
     loss = nn.CrossEntropyLoss()
     results = []
     for mode, batch in [("train", 256), ("train", 64), ("infer", 256), ("infer", 1)]:
+        if args.only and args.only not in (mode, f"{mode}:{batch}"):
+            continue
         batches = max(1, len(X) // batch)
         net.train(mode == "train")  # batchnorm and dropout in their inference form to infer
 
@@ -203,6 +205,7 @@ def main():
     ap.add_argument("--repeat-s", type=float, default=1.5, help="seconds per timed repeat")
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--json")
+    ap.add_argument("--only", help="bench: one mode (train, infer) or mode:batch (train:256), as lenetc_bench's")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     (bench if args.mode == "bench" else train)(args)

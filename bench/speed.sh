@@ -3,12 +3,13 @@
 # training examples/s at batch 256 and 64, inference at batch 256, batch-1 inference
 # latency, with 1 and 2 threads; the ratios to PyTorch; GFLOP/s as a share of the FMA peak
 # measured in the same run. PyTorch runs at its best, on OpenBLAS (installed if missing).
-#   bash bench/speed.sh            -> bench/results/speed.md
+#   bash bench/speed.sh            -> bench/results/speed.md and its chart speed.svg
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 sudo=""; [ "$(id -u)" != 0 ] && sudo=sudo
-if ! /usr/bin/python3 -c "import torch" 2>/dev/null || ! dpkg-query -W libopenblas0-openmp >/dev/null 2>&1; then
-  $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp >/dev/null
+if ! /usr/bin/python3 -c "import torch, matplotlib" 2>/dev/null || ! dpkg-query -W libopenblas0-openmp >/dev/null 2>&1; then
+  $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp \
+    python3-matplotlib >/dev/null
 fi
 cmake --build build --target lenetc_bench fma_peak >/dev/null
 out=bench/results; mkdir -p "$out"
@@ -18,15 +19,16 @@ for t in 1 2; do
   build/bench/lenetc_bench --threads "$t" > "$out/lenetc-$t.jsonl"
   /usr/bin/python3 bench/lenet_torch.py bench --threads "$t" --json "$out/torch-$t.json" > "$out/torch-$t.log"
 done
-/usr/bin/python3 - "$out" "$blas" <<'PY'
-import json, sys
-out, blas = sys.argv[1], sys.argv[2]
+/usr/bin/python3 - "$out" "$blas" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(date -u +%Y-%m-%d)" <<'PY'
+import json, subprocess, sys
+out, blas, cpu, day = sys.argv[1:]
 # LeNet-5's training step per example: three times the forward pass's 0.83 MFLOP (C1 0.24,
 # C3 0.48, the dense layers 0.12), less C1's input gradient, which nothing needs.
 FLOP = 2.26e6
 rows = ["# Speed: generated LeNet-5 trainer vs PyTorch (same machine, same run)", "",
         f"PyTorch BLAS: {blas or 'unknown'}. Training includes forward, backward and the SGD update.", "",
         "| threads | measure | lenetc | PyTorch | lenetc speed / PyTorch speed | lenetc GFLOP/s (% of FMA peak) |", "|---|---|---|---|---|---|"]
+groups = []
 for t in (1, 2):
     peak = json.load(open(f"{out}/peak-{t}.json"))["gflops"]
     ours = [json.loads(l) for l in open(f"{out}/lenetc-{t}.jsonl")]
@@ -39,8 +41,13 @@ for t in (1, 2):
         g = o * FLOP / 1e9 if mode == "train" else None
         share = f"{g:.1f} ({100 * g / peak:.0f}% of {peak:.0f})" if g else ""
         rows.append(f"| {t} | {label} | {o:,.0f} | {p:,.0f} | {o / p:.2f}x | {share} |")
+        groups.append({"label": f"{t} thread{'s' if t > 1 else ''}, {label}",
+                       "bars": [{"label": "lenetc", "value": o}, {"label": "PyTorch", "value": p}]})
     o, p = get(ours, "infer", 1)["ms_per_step_median"], get(theirs, "infer", 1)["ms_per_step_median"]
     rows.append(f"| {t} | batch-1 inference latency, ms | {o:.3f} | {p:.3f} | {p / o:.2f}x | |")
 open(f"{out}/speed.md", "w").write("\n".join(rows) + "\n")
+json.dump({"title": f"LeNet-5: lenetc and PyTorch ({cpu}, {day})", "unit": "examples/s", "groups": groups},
+          open(f"{out}/speed-chart.json", "w"), indent=1)
+subprocess.run(["/usr/bin/python3", "bench/bar_chart.py", f"{out}/speed-chart.json", f"{out}/speed.svg"], check=True)
 print("\n".join(rows))
 PY
