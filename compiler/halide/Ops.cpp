@@ -272,17 +272,28 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
   Func wd = denseWeight(name, w, s);
   Func wk(halideName(name) + "__weights");
   wk(kx, ky, ci, co) = wd(kx, ky, ci, co);
-  RDom r(0, k, 0, k, 0, s.filters, "r");
-  // ox * stride + kx - pad = x
-  Expr px = x + win.pad - r.x, py = y + win.pad - r.y;
-  // Only the window rows that reach dout's rows: Halide trims the r.y loop to them for each
-  // row y (a condition on the row alone, uniform across a vector along x). Near the top and
-  // bottom edges the full window would mostly multiply `.padded`'s zeros: C3's 14 rows
-  // would run 70 window rows where 50 reach dout.
-  r.where(py >= 0 && py <= (win.outHeight() - 1) * win.stride);
-  Expr term = wk(r.x, r.y, c, r.z) * padded(px / win.stride, py / win.stride, r.z, n);
-  if (win.stride > 1)
-    term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);
+  Expr term;
+  if (win.stride == 1 && win.outWidth() < k && win.outHeight() < k) {
+    // Fewer output positions than window offsets (the classic LeNet-5's C5: a 5x5 window on
+    // 5x5 maps, one output position): the sum runs over dout's positions instead, each
+    // reaching the input through one filter entry (zero outside the window): a fifth of the
+    // window's iterations for C5, whose x would otherwise multiply `.padded`'s zeros.
+    RDom r(0, win.outWidth(), 0, win.outHeight(), 0, s.filters, "r");
+    Func wz = BoundaryConditions::constant_exterior(wk, 0.f, {{0, k}, {0, k}});
+    term = wz(x + win.pad - r.x, y + win.pad - r.y, c, r.z) * padded(r.x, r.y, r.z, n);
+  } else {
+    RDom r(0, k, 0, k, 0, s.filters, "r");
+    // ox * stride + kx - pad = x
+    Expr px = x + win.pad - r.x, py = y + win.pad - r.y;
+    // Only the window rows that reach dout's rows: Halide trims the r.y loop to them for
+    // each row y (a condition on the row alone, uniform across a vector along x). Near the
+    // top and bottom edges the full window would mostly multiply `.padded`'s zeros: C3's
+    // 14 rows would run 70 window rows where 50 reach dout.
+    r.where(py >= 0 && py <= (win.outHeight() - 1) * win.stride);
+    term = wk(r.x, r.y, c, r.z) * padded(px / win.stride, py / win.stride, r.z, n);
+    if (win.stride > 1)
+      term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);
+  }
   // The sum accumulates in `.acc`, which a schedule computes per tile of rows, in registers.
   Func acc(halideName(name) + "__acc");
   acc(x, y, c, n) = 0.f;

@@ -129,6 +129,10 @@ const std::vector<ConvCase> &convCases() {
       {1, 3, 6, 6, 2, 2, 3, 0, {}},                            // stride larger than the kernel
       {2, 3, 7, 7, 4, 3, 1, 0, {{0}, {1, 2}, {0, 1, 2}, {2}}}, // connection table
       {1, 3, 8, 8, 2, 3, 2, 1, {{2, 0}, {1}}},                 // table, stride and padding
+      // Fewer output positions than window offsets (the input gradient sums over dout's):
+      {2, 3, 5, 5, 4, 5, 1, 0, {}},                            // classic C5-like: one position
+      {2, 2, 6, 6, 3, 5, 1, 1, {}},                            // 4x4 outputs, padded
+      {1, 3, 5, 5, 2, 4, 1, 0, {{0, 2}, {1}}},                 // 2x2 outputs, table
   };
   return cases;
 }
