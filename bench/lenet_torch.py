@@ -4,7 +4,7 @@ against in bench/ (speed.sh, accuracy.sh, mpi.sh). D2L's model and initialisatio
 uniform weights, PyTorch's default biases; --model modern: ReLU and max pooling; --model bn:
 D2L's LeNet with batch normalization; --model best: models/lenet5_best.nn.
 
-  /usr/bin/python3 bench/lenet_torch.py bench --threads 2 [--modern] [--json OUT]
+  /usr/bin/python3 bench/lenet_torch.py bench --threads 2 [--modern] [--channels-last] [--jit] [--json OUT]
   /usr/bin/python3 bench/lenet_torch.py train --threads 2 --lr 0.9 --batch 256 --epochs 10 [--seed S] [--json OUT]
   /usr/bin/python3 bench/lenet_torch.py train --threads 2 --modern --lr 0.1 --momentum 0.9 --batch 128
   /usr/bin/python3 bench/lenet_torch.py train --threads 2 --model bn --lr 1.0 --batch 256
@@ -97,8 +97,14 @@ def timed(fn, steps, repeats, max_attempts):
 def bench(args):
     Xtr, ytr, _, _ = load_fashion_mnist()
     X, y = torch.from_numpy(Xtr), torch.from_numpy(ytr)
+    # What a PyTorch user tries for speed on a CPU: NHWC tensors (oneDNN's preferred layout)
+    # and TorchScript (traced for training; traced, frozen and optimized for inference).
+    if args.channels_last:
+        X = X.contiguous(memory_format=torch.channels_last)
     torch.manual_seed(0)
     net = lenet(args.model)
+    if args.channels_last:
+        net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.SGD(net.parameters(), lr=0.01)
     loss = nn.CrossEntropyLoss()
     results = []
@@ -107,17 +113,23 @@ def bench(args):
             continue
         batches = max(1, len(X) // batch)
         net.train(mode == "train")  # batchnorm and dropout in their inference form to infer
+        model = net
+        if args.jit:
+            with torch.no_grad():
+                model = torch.jit.trace(net, X[:batch])
+            if mode == "infer":
+                model = torch.jit.optimize_for_inference(torch.jit.freeze(model.eval()))
 
         def step(i):
             first = (i % batches) * batch
             xb, yb = X[first:first + batch], y[first:first + batch]
             if mode == "train":
                 opt.zero_grad(set_to_none=True)
-                loss(net(xb), yb).backward()
+                loss(model(xb), yb).backward()
                 opt.step()
             else:
                 with torch.no_grad():
-                    torch.softmax(net(xb), dim=1)
+                    torch.softmax(model(xb), dim=1)
 
         for i in range(args.warmup):
             step(i)
@@ -127,12 +139,19 @@ def bench(args):
         steps = max(5, int(args.repeat_s / ((time.perf_counter() - t0) / 5)))
         per_step, kept, attempts = timed(step, steps, args.repeats, 4 * args.repeats)
         r = dict(mode=mode, batch=batch, ex_per_s_median=batch / per_step, ms_per_step_median=per_step * 1e3,
+                 config=config(args),
                  steps=steps, repeats=kept, attempts=attempts)
         print(json.dumps(r), flush=True)
         results.append(r)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(env=env(), results=results), f, indent=1)
+
+
+def config(args):
+    """The benchmark's PyTorch configuration, as speed.sh's table names it."""
+    parts = [name for name, on in (("channels_last", args.channels_last), ("jit", args.jit)) if on]
+    return "+".join(parts) or "eager"
 
 
 # ------------------------------------------------------------------------------ train
@@ -205,6 +224,9 @@ def main():
     ap.add_argument("--repeat-s", type=float, default=1.5, help="seconds per timed repeat")
     ap.add_argument("--warmup", type=int, default=30)
     ap.add_argument("--json")
+    ap.add_argument("--channels-last", action="store_true", help="bench: NHWC tensors and weights")
+    ap.add_argument("--jit", action="store_true",
+                    help="bench: the model traced (TorchScript); for inference also frozen and optimized")
     ap.add_argument("--only", help="bench: one mode (train, infer) or mode:batch (train:256), as lenetc_bench's")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
