@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <thread>
@@ -125,6 +126,28 @@ inline void report(const std::string &system, const std::string &model, const ch
              system, model, mode, batch, threads, eps.front(), median, eps.back(), 1e3 * double(batch) / median,
              eps.size(), m.discarded);
   std::fflush(stdout);
+}
+
+// The peers' command line (bench/peers/): --threads N (what the report says; the threads
+// themselves are OpenMP's, set by bench/peers.sh), --batch B, --check.
+struct PeerArgs {
+  int threads = 2;
+  int64_t batch = 256;
+  bool check = false;
+};
+
+inline PeerArgs peerArgs(int argc, char **argv) {
+  PeerArgs a;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--check")
+      a.check = true;
+    else if (arg == "--threads" && i + 1 < argc)
+      a.threads = std::atoi(argv[++i]);
+    else if (arg == "--batch" && i + 1 < argc)
+      a.batch = std::atoll(argv[++i]);
+  }
+  return a;
 }
 
 // Images of `height` x `width` pixels (28x28 ones centred with a zero border, as LeNet-5's

@@ -24,15 +24,9 @@ using Net = loss_multiclass_log<
         relu<conv_layer<16, 5, 0, max_pool<2, 2, 2, 2, relu<conv_layer<6, 5, 2, input<matrix<float>>>>>>>>>>>>>>;
 
 int main(int argc, char **argv) {
-  int threads = 2;
-  int64_t batch = 256;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--threads")
-      threads = std::atoi(argv[i + 1]);
-    else if (a == "--batch")
-      batch = std::atoll(argv[i + 1]);
-  }
+  const bench::PeerArgs args = bench::peerArgs(argc, argv);
+  const int threads = args.threads;
+  const int64_t batch = args.batch;
   // dlib's threads are the BLAS's (OpenMP): bench/peers.sh sets OMP_NUM_THREADS and the CPUs.
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", 10);
   const int64_t count = std::min<int64_t>(data.train.count, 512 * batch);

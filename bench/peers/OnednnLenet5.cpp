@@ -290,18 +290,9 @@ private:
 } // namespace
 
 int main(int argc, char **argv) {
-  int threads = 2;
-  int64_t batch = 256;
-  bool check = false;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--check")
-      check = true;
-    else if (a == "--threads" && i + 1 < argc)
-      threads = std::atoi(argv[++i]);
-    else if (a == "--batch" && i + 1 < argc)
-      batch = std::atoll(argv[++i]);
-  }
+  const bench::PeerArgs args = bench::peerArgs(argc, argv);
+  const int threads = args.threads;
+  const int64_t batch = args.batch;
   // Threads: OpenMP's, oneDNN's runtime here (bench/peers.sh sets OMP_NUM_THREADS and the CPUs).
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", 10);
   engine eng(engine::kind::cpu, 0);
@@ -310,7 +301,7 @@ int main(int argc, char **argv) {
   const int64_t batches = std::min<int64_t>(data.train.count / batch, 512);
   auto at = [&](int64_t b) { return data.train.images.data() + b * batch * 784; };
   auto labelsAt = [&](int64_t b) { return data.train.labels.data() + b * batch; };
-  if (check) {
+  if (args.check) {
     for (int epoch = 1; epoch <= 3; ++epoch) {
       double sum = 0;
       int64_t steps = data.train.count / batch;

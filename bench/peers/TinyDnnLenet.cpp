@@ -18,15 +18,9 @@ using namespace tiny_dnn;
 using namespace tiny_dnn::activation;
 
 int main(int argc, char **argv) {
-  int threads = 2;
-  int64_t batch = 256;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string a = argv[i];
-    if (a == "--threads")
-      threads = std::atoi(argv[i + 1]);
-    else if (a == "--batch")
-      batch = std::atoll(argv[i + 1]);
-  }
+  const bench::PeerArgs args = bench::peerArgs(argc, argv);
+  const int threads = args.threads;
+  const int64_t batch = args.batch;
   // Threads: OpenMP's (bench/peers.sh sets OMP_NUM_THREADS and the CPUs).
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", 10);
   // 16 batches, each its own vector: train() takes whole vectors.
