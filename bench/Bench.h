@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -147,18 +148,26 @@ inline PeerArgs peerArgs(int argc, char **argv) {
     else if (arg == "--batch" && i + 1 < argc)
       a.batch = std::atoll(argv[++i]);
   }
+  // Every peer cycles through at least 16 different batches of the 60,000 training images.
+  if (a.batch < 1 || a.batch > 3750) {
+    fmt::print(stderr, "{}: --batch must be 1 to 3750\n", argv[0]);
+    std::exit(2);
+  }
   return a;
 }
 
-// Images of `height` x `width` pixels (28x28 ones centred with a zero border, as LeNet-5's
-// 32x32 input), count x height x width.
-inline std::vector<float> centredImages(const std::vector<float> &images, int64_t count, int fromSize, int height,
-                                        int width) {
+// Images of `height` x `width` pixels, each of `from` (fromHeight x fromWidth) centred with
+// a zero border (28x28 digits in LeNet-5's 32x32 input), count x height x width.
+inline std::vector<float> centredImages(const std::vector<float> &from, int64_t count, int fromHeight, int fromWidth,
+                                        int height, int width) {
+  if (height < fromHeight || width < fromWidth)
+    throw std::invalid_argument(fmt::format("images of {}x{} do not fit in {}x{}", fromHeight, fromWidth, height,
+                                            width));
   std::vector<float> out(size_t(count) * height * width, 0.0f);
-  int top = (height - fromSize) / 2, left = (width - fromSize) / 2;
+  int top = (height - fromHeight) / 2, left = (width - fromWidth) / 2;
   for (int64_t n = 0; n < count; ++n)
-    for (int r = 0; r < fromSize; ++r)
-      std::copy_n(&images[size_t((n * fromSize + r) * fromSize)], fromSize,
+    for (int r = 0; r < fromHeight; ++r)
+      std::copy_n(&from[size_t((n * fromHeight + r) * fromWidth)], fromWidth,
                   &out[size_t((n * height + top + r) * width + left)]);
   return out;
 }

@@ -66,10 +66,14 @@ int main(int argc, char **argv) {
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", model.classes);
   // Fashion-MNIST whatever the model trains on (only the speed is measured), centred in the
   // model's input (LeNet-5's 32x32).
+  if (model.inputRank != 3 || model.inputShape[0] != 1) {
+    fmt::print(stderr, "lenetc_bench: {} does not take one-channel images\n", model.name);
+    return 2;
+  }
   const int height = int(model.inputShape[1]), width = int(model.inputShape[2]);
   const int64_t size = int64_t(height) * width;
-  const std::vector<float> images =
-      bench::centredImages(data.train.images, data.train.count, data.train.height, height, width);
+  const std::vector<float> images = bench::centredImages(data.train.images, data.train.count, data.train.height,
+                                                         data.train.width, height, width);
 
   std::vector<std::vector<float>> params, grads;
   std::vector<Buffer<float>> pb, gb;

@@ -63,10 +63,13 @@ def kernels_of(model):
                     m = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", line)
                     if m and kernel:
                         stats.setdefault(kernel, {}).setdefault(arch, {})["spills"] = (int(m.group(1)), int(m.group(2)))
-                    m = re.search(r"Used (\d+) registers(?:, (\d+) bytes smem)?", line)
+                    # "Used 32 registers, used 0 barriers, 1024 bytes smem, 380 bytes cmem[0]"
+                    # (ptxas 12-13; no smem field when a kernel has none)
+                    m = re.search(r"Used (\d+) registers", line)
                     if m and kernel:
                         s = stats.setdefault(kernel, {}).setdefault(arch, {})
-                        s["registers"], s["smem"] = int(m.group(1)), int(m.group(2) or 0)
+                        smem = re.search(r"(\d+) bytes smem", line)
+                        s["registers"], s["smem"] = int(m.group(1)), int(smem.group(1)) if smem else 0
         result[pipeline] = stats
     return result
 

@@ -41,13 +41,13 @@ for t in 1 2; do
   "${pin[@]}" build/bench/lenetc_bench_classic --threads "$t" --only train:256 > "$raw/lenetc-lenet5_classic-$t.jsonl"
   "${pin[@]}" build/bench/peers/tiny_dnn_lenet --threads "$t" > "$raw/tiny-dnn-lenet5_classic-$t.jsonl"
 done
-cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
-flags=$(grep -o -w -E "avx512f|avx2" /proc/cpuinfo | sort -u | tr '\n' ' ')
+cpu=$(lscpu | sed -n 's/^Model name: *//p'); cpu=${cpu%%$'\n'*}
+flags=$( (grep -o -w -E "avx512f|avx2" /proc/cpuinfo || true) | sort -u | tr '\n' ' ')
 /usr/bin/python3 - "$raw" "$cpu" "$flags" "$(date -u +%Y-%m-%d)" <<'PY'
 import json, subprocess, sys
 raw, cpu, flags, day = sys.argv[1:]
-systems = {"lenet5": [("lenetc", "lenetc"), ("PyTorch", "torch"), ("oneDNN primitives", "onednn")],
-           "lenet5_modern": [("lenetc", "lenetc"), ("PyTorch", "torch"), ("dlib", "dlib")],
+systems = {"lenet5": [("lenetc", "lenetc"), ("PyTorch (eager)", "torch"), ("oneDNN primitives", "onednn")],
+           "lenet5_modern": [("lenetc", "lenetc"), ("PyTorch (eager)", "torch"), ("dlib", "dlib")],
            "lenet5_classic": [("lenetc", "lenetc"), ("tiny-dnn", "tiny-dnn")]}
 def speed(prefix, model, t):
     if prefix == "torch":

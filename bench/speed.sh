@@ -25,7 +25,8 @@ for t in 1 2; do
       > "$out/torch-$t-$config.log"
   done
 done
-/usr/bin/python3 - "$out" "$blas" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(date -u +%Y-%m-%d)" <<'PY'
+cpu=$(lscpu | sed -n 's/^Model name: *//p'); cpu=${cpu%%$'\n'*}
+/usr/bin/python3 - "$out" "$blas" "$cpu" "$(date -u +%Y-%m-%d)" <<'PY'
 import json, subprocess, sys
 out, blas, cpu, day = sys.argv[1:]
 # LeNet-5's training step per example: three times the forward pass's 0.83 MFLOP (C1 0.24,

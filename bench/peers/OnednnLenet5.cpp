@@ -1,9 +1,10 @@
 // LeNet-5 (models/lenet5.nn: D2L's, sigmoid and average pooling, C1 padded to keep 28x28)
 // trained by a step written directly on oneDNN's primitives, the library under PyTorch's
 // convolutions here: the expert-library bound for lenetc. Written as oneDNN's own
-// cnn_training_f32 example is: forward primitives pick their memory formats (`any`, the
-// blocked layouts of this CPU's kernels), every later primitive takes the layout its input
-// already has, backward primitives get their forward one as hint, sigmoids run in place on
+// cnn_training_f32 example is: primitives pick their weights' layouts (`any`, the blocked
+// layouts of this CPU's kernels), activations are NHWC (with 6 and 16 maps, oneDNN's
+// blocked activation layouts sent its sigmoid and C3 to reference code), every later
+// primitive takes the layout its input already has, backward primitives get their forward one as hint, sigmoids run in place on
 // their outputs and use them for the gradient. Softmax, cross-entropy and the SGD update are
 // loops here (a few thousand numbers). Timed as bench/TrainerBench.cpp times lenetc.
 //   onednn_lenet5 --threads N [--batch B] [--check]
@@ -37,6 +38,7 @@ struct Param {
   memory value, grad;   // in the layout the forward primitive chose
   memory gradAsChosen;  // the gradient as the backward-weights primitive writes it
   bool reorderGrad = false;
+  reorder toValueLayout; // gradAsChosen -> grad, when the layouts differ
 };
 
 class Lenet5 {
@@ -81,7 +83,7 @@ public:
       b.p.execute(s, b.args);
     for (Param &p : params_)
       if (p.reorderGrad)
-        reorder(p.gradAsChosen, p.grad).execute(s, p.gradAsChosen, p.grad);
+        p.toValueLayout.execute(s, p.gradAsChosen, p.grad);
     s.wait();
     for (Param &p : params_) {
       float *w = static_cast<float *>(p.value.get_data_handle());
@@ -129,7 +131,9 @@ private:
   memory convBackward(const memory &src, const memory &dy, ConvLayer &layer, bool inputGradient) {
     const int64_t pad = layer.pad;
     Param &weights = params_[layer.param], &bias = params_[layer.param + 1];
-    convolution_backward_weights::desc dw(algorithm::convolution_direct, src.get_desc(), weights.value.get_desc(),
+    // The gradient in the layout its kernels choose (reordered for the update if it differs).
+    memory::desc anyWeights(weights.value.get_desc().dims(), dt::f32, tag::any);
+    convolution_backward_weights::desc dw(algorithm::convolution_direct, src.get_desc(), anyWeights,
                                           bias.value.get_desc(), dy.get_desc(), {1, 1}, {pad, pad}, {pad, pad});
     convolution_backward_weights::primitive_desc pdw(dw, eng_, layer.pd);
     gradientMemory(weights, pdw.diff_weights_desc());
@@ -141,7 +145,6 @@ private:
     if (!inputGradient)
       return memory();
     // Its kernels want the weights in a layout of their own (reordered each step, 2,400 numbers).
-    memory::desc anyWeights(weights.value.get_desc().dims(), dt::f32, tag::any);
     convolution_backward_data::desc dd(algorithm::convolution_direct, src.get_desc(), anyWeights, dy.get_desc(),
                                        {1, 1}, {pad, pad}, {pad, pad});
     convolution_backward_data::primitive_desc pdd(dd, eng_, layer.pd);
@@ -180,8 +183,8 @@ private:
 
   memory denseBackward(const memory &src, const memory &dy, DenseLayer &layer, bool inputGradient) {
     Param &weights = params_[layer.param], &bias = params_[layer.param + 1];
-    inner_product_backward_weights::desc dw(src.get_desc(), weights.value.get_desc(), bias.value.get_desc(),
-                                            dy.get_desc());
+    memory::desc anyWeights(weights.value.get_desc().dims(), dt::f32, tag::any);
+    inner_product_backward_weights::desc dw(src.get_desc(), anyWeights, bias.value.get_desc(), dy.get_desc());
     inner_product_backward_weights::primitive_desc pdw(dw, eng_, layer.pd);
     gradientMemory(weights, pdw.diff_weights_desc());
     gradientMemory(bias, pdw.diff_bias_desc());
@@ -256,6 +259,8 @@ private:
     p.grad = memory(p.value.get_desc(), eng_);
     p.reorderGrad = chosen != p.value.get_desc();
     p.gradAsChosen = p.reorderGrad ? memory(chosen, eng_) : p.grad;
+    if (p.reorderGrad)
+      p.toValueLayout = reorder(p.gradAsChosen, p.grad);
   }
 
   // Mean softmax cross-entropy of the logits; its gradient into dlogits_.

@@ -2,8 +2,9 @@
 // whose MNIST example is this network: 32x32 input, C1 6@5x5, S2 subsampling (trainable
 // coefficient and bias), C3 16@5x5 with LeCun's connection table, S4, C5 120@5x5, F6 84,
 // 10 outputs, tanh throughout (tiny-dnn's tanh is the plain one, not 1.7159 tanh(2x/3):
-// the same work), softmax with cross-entropy, SGD with momentum 0.9. Timed as
-// bench/TrainerBench.cpp times lenetc; a step is one mini-batch of tiny-dnn's train().
+// the same work), softmax with cross-entropy, SGD with momentum 0.9 (each train() call
+// starts its optimizer afresh, so the momentum is zeroed per step: the same arithmetic).
+// Timed as bench/TrainerBench.cpp times lenetc; a step is one mini-batch of tiny-dnn's train().
 // Built with its AVX kernels and OpenMP, as its README advises for speed.
 //   tiny_dnn_lenet --threads N [--batch B]
 #include "Bench.h"
@@ -25,7 +26,7 @@ int main(int argc, char **argv) {
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", 10);
   // 16 batches, each its own vector: train() takes whole vectors.
   const int64_t batches = 16, count = batches * batch;
-  const std::vector<float> images = bench::centredImages(data.train.images, count, 28, 32, 32);
+  const std::vector<float> images = bench::centredImages(data.train.images, count, 28, 28, 32, 32);
   std::vector<std::vector<vec_t>> x(batches);
   std::vector<std::vector<label_t>> y(batches);
   for (int64_t n = 0; n < count; ++n) {
