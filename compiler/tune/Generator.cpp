@@ -179,6 +179,18 @@ private:
       w /= 2;
     return w <= extent ? w : 0;
   }
+  // The lanes for a row of `extent` outputs that a masked last vector would otherwise end:
+  // Halide 14 runs a masked vector (GuardWithIf) lane by lane, so the row is cut into equal
+  // vectors of fewer lanes where it divides into as many as whole ones would need (28 on
+  // AVX-512: 2 x 14; 10: one vector of 10 lanes, or 2 x 5 on AVX2). An unpadded input
+  // cannot be read past its edge, so rounding the row up is no way out there.
+  int equalRowWidth(int extent) const {
+    int w = widthFor(extent);
+    if (!w || extent % w == 0)
+      return w;
+    int vectors = (extent + L - 1) / L;
+    return extent % vectors == 0 ? extent / vectors : w;
+  }
   Calls vec(const std::string &v, int extent, const char *tail = "ShiftInwards") const {
     int w = widthFor(extent);
     if (!w)
@@ -342,13 +354,9 @@ private:
       line(name, call("compute_at", {act, "n"}));
       return;
     }
+    if (!op.has("padded"))
+      w = equalRowWidth(W);
     int vectors = (W + w - 1) / w;
-    // An unpadded input cannot be read past its edge, and a masked last vector
-    // (GuardWithIf) runs its lanes one by one in Halide 14: the row is cut into equal
-    // vectors of fewer lanes instead where that comes out even (the classic LeNet-5's C1,
-    // 28 wide: 2 x 14 lanes on AVX-512 rather than 16 + 12 masked, which took 10x as long).
-    if (W % w != 0 && !op.has("padded") && W % vectors == 0 && (W / vectors) % 2 == 0)
-      w = W / vectors;
     // A row's vectors times a tile of filters accumulate in registers, the window loops
     // inside the tile: every filter (C1 on AVX-512: 2 vectors x 6), else as many as the
     // accumulators allow (C1 on AVX2: 4 vectors x 2 filters; with the filters inside the
@@ -391,7 +399,7 @@ private:
     long work = exampleWork(op);
     if (op.has("padded"))
       line(helper(op, "padded"), call("compute_root") + parallelN(work));
-    int w = widthFor(W);
+    int w = equalRowWidth(W);
     line(name, call("compute_root") + parallelN(work) + vec("x", W));
     if (!w)
       return update(name, 0, call("reorder", {"x", "r.x", "r.y", "r.z", "c", "y", "n"}) + parallelN(work));
