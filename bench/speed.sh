@@ -29,9 +29,9 @@ cpu=$(lscpu | sed -n 's/^Model name: *//p'); cpu=${cpu%%$'\n'*}
 /usr/bin/python3 - "$out" "$blas" "$cpu" "$(date -u +%Y-%m-%d)" <<'PY'
 import json, subprocess, sys
 out, blas, cpu, day = sys.argv[1:]
-# LeNet-5's training step per example: three times the forward pass's 0.83 MFLOP (C1 0.24,
-# C3 0.48, the dense layers 0.12), less C1's input gradient, which nothing needs.
-FLOP = 2.26e6
+# LeNet-5's forward pass per example: 0.83 MFLOP (C1 0.24, C3 0.48, the dense layers 0.12);
+# its training step three times that, less C1's input gradient, which nothing needs.
+FLOP = {"train": 2.26e6, "infer": 0.833e6}
 rows = ["# Speed: generated LeNet-5 trainer vs PyTorch (same machine, same run)", "",
         f"PyTorch BLAS: {blas or 'unknown'}. Training includes forward, backward and the SGD update.", "",
         "| threads | measure | lenetc | PyTorch (its fastest configuration) | lenetc speed / PyTorch speed | lenetc GFLOP/s (% of FMA peak) |",
@@ -50,8 +50,8 @@ for t in (1, 2):
                            ("infer", 256, "inference ex/s, batch 256")]:
         o = get(ours, mode, b)["ex_per_s_median"]
         p, cfg = best(mode, b, "ex_per_s_median", max)
-        g = o * FLOP / 1e9 if mode == "train" else None
-        share = f"{g:.1f} ({100 * g / peak:.0f}% of {peak:.0f})" if g else ""
+        g = o * FLOP[mode] / 1e9
+        share = f"{g:.1f} ({100 * g / peak:.0f}% of {peak:.0f})"
         rows.append(f"| {t} | {label} | {o:,.0f} | {p:,.0f} ({cfg}) | {o / p:.2f}x | {share} |")
         groups.append({"label": f"{t} thread{'s' if t > 1 else ''}, {label}",
                        "bars": [{"label": "lenetc", "value": o}, {"label": f"PyTorch ({cfg})", "value": p}]})

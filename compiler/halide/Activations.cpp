@@ -22,9 +22,8 @@ Expr reciprocalAtLeastOne(Expr d) {
 Expr fastSigmoid(Expr x) { return reciprocalAtLeastOne(1.f + fast_exp(clamp(-x, -80.f, 80.f))); }
 
 // tanh(x) = 2 sigmoid(2x) - 1: the sigmoid's cost, where Halide's tanh has an exp and a
-// division of its own (LeNet-1 inference at batch 256 went from 9.1 to 3.0 ms, the training
-// step from 11.5 to 5.8 ms: lenetc autotune, 2 threads). Near 0 the subtraction leaves an
-// absolute error of ~2e-7.
+// division of its own (docs/schedules.md: what it saved LeNet-1). Near 0 the subtraction
+// leaves an absolute error of ~2e-7.
 Expr fastTanh(Expr x) { return 2.f * fastSigmoid(2.f * x) - 1.f; }
 
 // exp(x) - 1 for x <= 0 (ELU's negative side): fast_exp, its argument bounded below where

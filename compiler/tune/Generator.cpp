@@ -205,10 +205,8 @@ private:
       return nullptr;
     const LoweredOp *user = &p_.ops[op.users[0]];
     // An inference batchnorm (a per-channel affine map) between a conv stored filters
-    // innermost and its activation is computed inline (lenet5_best's inference: 11,600 ->
-    // 67,800 examples/s, 2 threads, AVX-512). Narrower convs run faster stored, the
-    // batchnorm and the activation after them (lenet5_bn's: 60,000-66,000 inline against
-    // 80,000-134,000; the same machine, alternated).
+    // innermost and its activation is computed inline; narrower convs run faster stored,
+    // the batchnorm and the activation after them (docs/schedules.md has the timings).
     if (inferenceNorm(*user) && user->users.size() == 1 && filtersInner(op))
       user = &p_.ops[user->users[0]];
     return user->activation ? user : nullptr;
@@ -360,7 +358,7 @@ private:
     // A row's vectors times a tile of filters accumulate in registers, the window loops
     // inside the tile: every filter (C1 on AVX-512: 2 vectors x 6), else as many as the
     // accumulators allow (C1 on AVX2: 4 vectors x 2 filters; with the filters inside the
-    // window loops, 24 accumulators went through memory and C1 took 2.2x as long, EPYC).
+    // window loops, 24 accumulators would go through memory).
     bool unrollFilters = vectors * F <= k_.accumulators;
     int filterTile = unrollFilters ? F : balancedTile(F, std::max(1, k_.accumulators / vectors));
     // Rounding the row up to whole vectors reads past the input's edge: only a padded
@@ -368,8 +366,8 @@ private:
     const char *tail = W % w == 0 ? "" : op.has("padded") ? "RoundUp" : "GuardWithIf";
     // The rounded row is declared (bound): Halide 14 then computes `.padded` as far as the
     // row's last vector reads. Without it, it allocates that far but fills only what the
-    // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage
-    // made C1 25x slower in one-example inference).
+    // unrounded row needs, and the extra lanes read uninitialised memory (denormal garbage:
+    // slow arithmetic on lanes that are thrown away).
     Calls bound = std::string(tail) == "RoundUp" ? call("bound", {"x", 0, vectors * w}) : kNone;
     line(act, call("compute_root") + call("reorder", {"x", "c", "y", "n"}) + parallelN(work) + vec("x", W));
     line(name, call("compute_at", {act, "y"}) + bound + call("vectorize", {"x", w, tail}));
@@ -390,8 +388,7 @@ private:
   // normalization and its gradients all read the conv's output), stored whole. Its tiles of
   // row vectors x filters accumulate over the window with the window loops innermost of the
   // tile's own, as in conv(): the tile's addresses do not change inside them, so they stay
-  // in registers. (Accumulating each window position over whole rows in memory, the first
-  // default, trained lenet5_best at 537 examples/s.)
+  // in registers, not each window position accumulated over whole rows in memory.
   void storedConv(const LoweredOp &op) {
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents; // x, y, filters, n
@@ -606,8 +603,7 @@ private:
     // (positions x examples). Examples are summed in parallel chunks (rfactor); per example,
     // tiles of filters x window offsets accumulate in registers, the sum along x split into
     // vector lanes (rfactor again), while one example's input and gradient stay in L1 for
-    // every tile. (Per filter over the whole batch, each tile streamed the batch from L3:
-    // C1's weight gradient took 1.4 ms of a 2-thread step, 0.85 ms this way, EPYC.)
+    // every tile (per filter over the whole batch, each tile would stream the batch from L3).
     int lanes = 0;
     for (int d = std::min(L, W); d >= 4; --d)
       if (W % d == 0) {

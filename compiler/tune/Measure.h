@@ -53,9 +53,9 @@ private:
 bool timePipeline(LoweredPipeline &p, int batch, int samples, Timing &out, std::string &error, bool serial = false);
 
 // `candidate`'s time over `reference`'s: the median ratio of neighbouring calls, their calls
-// alternated (`samples` of each): on a shared machine whose speed changes by 1.5-2x within seconds
-// (seen on a 2-core EPYC: the same schedule timed 7.4 and 12.9 ms in consecutive
-// runs), both then see the same conditions and their ratio holds where their times do not.
+// alternated (`samples` of each): on a shared machine whose speed changes by 1.5-2x within
+// seconds (docs/schedules.md), both then see the same conditions and their ratio holds
+// where their times do not.
 // `referenceFastest`, if given, is lowered to the reference's fastest call.
 double timeRatio(CompiledPipeline &candidate, CompiledPipeline &reference, int samples,
                  double *referenceFastest = nullptr);

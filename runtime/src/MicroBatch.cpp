@@ -100,12 +100,11 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
       return rc;
   } else {
     // Several: each runs whole on one thread of Halide's pool, its parallel loops in order
-    // (doParForSeriallyInMicroBatches). Why (LeNet-5, batch 256, AMD EPYC, 2 cores,
-    // 2026-12-02): both threads inside one call share its ~25 parallel loops of
-    // microsecond tasks and take the pool's one lock for each task; that scaled the step
-    // 1.2-1.8x over one thread, where two one-thread processes side by side ran at 2x.
-    // The same pool with halide_set_num_threads(1) and two calling threads still takes
-    // that lock per task: 22,000 examples/s, against 31,000 this way.
+    // (doParForSeriallyInMicroBatches). Why: both threads inside one call share its ~25
+    // parallel loops of microsecond tasks and take the pool's one lock for each task, which
+    // scales the step well short of two one-thread processes side by side. The same pool
+    // with halide_set_num_threads(1) and two calling threads still takes that lock per
+    // task (docs/design.md).
     static std::once_flag installed;
     std::call_once(installed, [] { halide_set_custom_do_par_for(doParForSeriallyInMicroBatches); });
     StepTasks tasks{&call, &chunks_};

@@ -2,19 +2,15 @@
 // (A model whose step normalizes over its batch, batchnorm, runs it as one micro-batch: the
 // trainer asks for micro-batches as large as its batches.)
 //
-// At batch 256 the pipeline's largest maps (C1's activation and its gradient, 4.8 MB each
-// for LeNet-5) fall out of the caches between the layers that write and read them; at 64
-// they stay in L2/L3. LeNet-5 at batch 256 (AMD EPYC, 2 cores, 2026-12-02; lenetc_bench
-// --micro-batch 0 / 64 / 32 alternated three times, median examples/s): 1 thread 16,100-
-// 16,900 as one call, 17,100-20,600 in 64s, 19,600-20,400 in 32s. So a batch larger than
-// the micro-batch runs as balanced micro-batches whose gradients are combined, weighted by
-// size, into the gradient of the whole batch's mean loss: the same optimizer step as one
-// call, up to float rounding.
+// At batch 256 the pipeline's largest maps (C1's activation and its gradient for LeNet-5)
+// fall out of the caches between the layers that write and read them; at 64 they stay in
+// L2/L3. So a batch larger than the micro-batch runs as balanced micro-batches whose
+// gradients are combined, weighted by size, into the gradient of the whole batch's mean
+// loss: the same optimizer step as one call, up to float rounding.
 //
 // On several threads the micro-batches run side by side, one per thread, each call's own
-// parallel loops in order on its thread (MicroBatch.cpp says why). LeNet-5, batch 256, 2
-// threads, six alternated runs (2026-12-02): 23,700-29,100 examples/s (median 26,100) with
-// both threads inside each call, 30,500-32,500 (median 31,400) one call per thread.
+// parallel loops in order on its thread (MicroBatch.cpp says why; docs/design.md has the
+// timings of both choices).
 #pragma once
 
 #include "lenetc/ModelInfo.h"

@@ -8,8 +8,8 @@ namespace lenetc {
 // The Halide pipelines allocate their intermediate buffers on every call: megabytes each at
 // batch 256. glibc gives blocks that large back to the kernel when they are freed (mmap,
 // and trimming the heap's top), and the next call then faults every page in anew, which
-// costs more than the computation on these machines (LeNet-5's training step at batch
-// 256 in one call: 31 ms, 4.2 ms with this; README, Speed). Blocks up to 32 MB (glibc's
+// costs more than the computation on these machines (README, Speed: "Memory kept between
+// calls"). Blocks up to 32 MB (glibc's
 // largest threshold) come from the heap instead, and freed memory stays there for reuse.
 // Called by the trainer, the benchmarks and lenetc's timing before any pipeline runs.
 inline void keepFreedMemoryForReuse() {
