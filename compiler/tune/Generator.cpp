@@ -668,8 +668,9 @@ private:
     line(helper(op, "weights"), call("compute_root"));
     line(helper(op, "padded"), call("compute_at", {name, "n"}));
     // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
-    // extra lanes' results are discarded.
-    int w = W >= (3 * L) / 4 ? L : std::max(1, widthFor(W));
+    // extra lanes' results are discarded. A short row is one vector of its own width
+    // (C5's 5: 5 lanes, not two vectors of 4), which leaves accumulators for every channel.
+    int w = W >= (3 * L) / 4 ? L : std::max(1, equalRowWidth(W));
     int vectors = (W + w - 1) / w;
     int rows = std::max(1, std::min({k_.gradInRows, H, k_.accumulators / std::max(1, vectors * C)}));
     bool unrollChannels = vectors * C * rows <= k_.accumulators;
