@@ -79,10 +79,12 @@ def main():
         flops = train_flops(model)
         runs = {"default": [], "tuned": []}  # (ms, share of the round's peak) per round
         tuned = None
-        for _ in range(ROUNDS):
+        for round_ in range(ROUNDS):
             peak = peak_gflops()
             peaks.append(peak)
             for kind, flags in (("default", ["--default-schedule"]), ("tuned", [])):
+                if kind == "tuned" and round_ > 0 and not tuned:
+                    continue  # no tuned schedule: the first round said so
                 ms, used = train_ms(model, *flags)
                 if kind == "tuned":
                     tuned = used
@@ -94,8 +96,7 @@ def main():
             if not runs[kind]:
                 cells += ["(no tuned schedule)", ""]
                 continue
-            ms = median([r[0] for r in runs[kind]])
-            share = median([r[1] for r in runs[kind]])
+            ms, share = median(runs[kind])  # the median round by time, with its own share
             cells += [f"{ms:.2f}" + (f" ({tuned})" if kind == "tuned" else ""),
                       f"{flops * BATCH / ms / 1e6:.1f} ({100 * share:.0f}%)"]
         rows.append(f"| {name} | {flops / 1e6:.2f} | " + " | ".join(cells) + " |")

@@ -279,10 +279,9 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
     // reaching the input through one filter entry (zero outside the window), where C5's
     // window would mostly multiply `.padded`'s zeros.
     RDom r(0, win.outWidth(), 0, win.outHeight(), 0, s.filters, "r");
-    // With one output position on an unpadded input the window is the input: every entry
-    // read is inside it, and the weight is read as stored, without the exterior's selects.
-    bool windowIsInput = win.outWidth() == 1 && win.outHeight() == 1 && win.pad == 0;
-    Func wz = windowIsInput ? wk : BoundaryConditions::constant_exterior(wk, 0.f, {{0, k}, {0, k}});
+    // The zero exterior also covers lanes a schedule rounds past the row (RoundUp): they read
+    // zeros, never the weight copy's unfilled rounded-up allocation.
+    Func wz = BoundaryConditions::constant_exterior(wk, 0.f, {{0, k}, {0, k}});
     term = wz(x + win.pad - r.x, y + win.pad - r.y, c, r.z) * padded(r.x, r.y, r.z, n);
   } else {
     RDom r(0, k, 0, k, 0, s.filters, "r");
