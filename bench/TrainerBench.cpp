@@ -11,6 +11,7 @@
 #include "Data.h"
 #include "MicroBatch.h"
 #include "Optimizer.h"
+#include "ThreadTeam.h"
 #include "lenetc/Memory.h"
 #include "lenetc/ModelInfo.h"
 
@@ -62,7 +63,7 @@ int main(int argc, char **argv) {
   auto wanted = [&](const std::string &mode, int64_t batch) {
     return only.empty() || only == mode || only == mode + ":" + std::to_string(batch);
   };
-  halide_set_num_threads(threads);
+  threads = lenetc::setThreads(threads);
   lenetc::DataSplits data = lenetc::loadData("fashion-mnist", model.classes);
   // Fashion-MNIST whatever the model trains on (only the speed is measured), centred in the
   // model's input (LeNet-5's 32x32).

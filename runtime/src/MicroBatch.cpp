@@ -3,7 +3,6 @@
 #include "HalideRuntime.h"
 
 #include <algorithm>
-#include <mutex>
 
 namespace lenetc {
 
@@ -13,22 +12,6 @@ MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t mi
     : grads_(grads), microBatch_(std::max<int64_t>(1, microBatch)), threads_(std::max(1, threads)) {}
 
 namespace {
-
-// Set on a thread while it runs one micro-batch as one task of Halide's pool.
-thread_local bool inMicroBatchTask = false;
-
-// The pipelines' parallel loops all go through halide_do_par_for. Inside a micro-batch task
-// they run in order on the task's own thread; elsewhere (one-call steps, inference) on the
-// pool as usual. Parallel loops compute the same values in any order, so this changes only
-// which thread does the work.
-int doParForSeriallyInMicroBatches(void *userContext, halide_task_t task, int min, int size, uint8_t *closure) {
-  if (!inMicroBatchTask)
-    return halide_default_do_par_for(userContext, task, min, size, closure);
-  for (int i = min; i < min + size; ++i)
-    if (int rc = task(userContext, i, closure); rc != 0)
-      return rc;
-  return 0;
-}
 
 // What the micro-batch tasks need: halide_do_par_for hands its tasks a byte pointer.
 struct StepTasks {
@@ -45,10 +28,7 @@ int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
 // Micro-batch c as one task of the pool.
 int runChunkTask(void *, int c, uint8_t *closure) {
   StepTasks &t = *reinterpret_cast<StepTasks *>(closure);
-  inMicroBatchTask = true;
-  int rc = callChunk(*t.call, (*t.chunks)[static_cast<size_t>(c)]);
-  inMicroBatchTask = false;
-  return rc;
+  return callChunk(*t.call, (*t.chunks)[static_cast<size_t>(c)]);
 }
 
 } // namespace
@@ -99,14 +79,10 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
     if (int rc = callChunk(call, chunks_[0]); rc != 0)
       return rc;
   } else {
-    // Several: each runs whole on one thread of Halide's pool, its parallel loops in order
-    // (doParForSeriallyInMicroBatches). Why: both threads inside one call share its ~25
-    // parallel loops of microsecond tasks and take the pool's one lock for each task, which
-    // scales the step well short of two one-thread processes side by side. The same pool
-    // with halide_set_num_threads(1) and two calling threads still takes that lock per
-    // task (docs/design.md).
-    static std::once_flag installed;
-    std::call_once(installed, [] { halide_set_custom_do_par_for(doParForSeriallyInMicroBatches); });
+    // Several: each runs whole as one task of the thread team, its parallel loops in order
+    // on its thread (ThreadTeam.h). Both threads inside one call share its ~25 parallel
+    // loops of microsecond tasks; micro-batches side by side share nothing but the
+    // parameters.
     StepTasks tasks{&call, &chunks_};
     if (int rc = halide_do_par_for(nullptr, runChunkTask, 0, static_cast<int>(count), reinterpret_cast<uint8_t *>(&tasks));
         rc != 0)

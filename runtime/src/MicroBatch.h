@@ -8,9 +8,9 @@
 // gradients are combined, weighted by size, into the gradient of the whole batch's mean
 // loss: the same optimizer step as one call, up to float rounding.
 //
-// On several threads the micro-batches run side by side, one per thread, each call's own
-// parallel loops in order on its thread (MicroBatch.cpp says why; docs/design.md has the
-// timings of both choices).
+// On several threads the micro-batches run side by side as tasks of the thread team
+// (ThreadTeam.h), each call's own parallel loops in order on its thread (MicroBatch.cpp says
+// why; docs/design.md has the timings of both choices).
 #pragma once
 
 #include "lenetc/ModelInfo.h"
@@ -27,11 +27,11 @@ class MicroBatchedStep {
 public:
   // Calls the pipeline once with its argument array (trainStepArgs' order); x and y are the
   // call's input buffers (for a caller that must mark or free them). Returns its error code.
-  // Micro-batches run concurrently on Halide's thread pool: a Call must be thread-safe.
+  // Micro-batches run concurrently on the thread team: a Call must be thread-safe.
   using Call = std::function<int(std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y)>;
 
   // grads: the buffers the step's gradient goes to, one per parameter (as the pipeline's);
-  // threads: those of Halide's pool (halide_set_num_threads), which run the micro-batches.
+  // threads: the thread team's (setThreads), which runs the micro-batches.
   MicroBatchedStep(std::vector<Halide::Runtime::Buffer<float>> &grads, int64_t microBatch, int threads = 1);
 
   // One step on x's batch (its last dimension) and their labels y: leaves in the gradient

@@ -14,6 +14,7 @@
 #include "Optimizer.h"
 #include "Options.h"
 #include "Report.h"
+#include "ThreadTeam.h"
 #include "Together.h"
 #include "lenetc/Memory.h"
 
@@ -721,12 +722,11 @@ int runTraining(const ModelInfo &m, const Options &options, Communicator &comm) 
   Options o = options;
   const bool root = comm.rank() == 0;
   // --threads, else (0) the Halide runtime's default: all cores, shared among this host's
-  // ranks. The second call returns the count.
+  // ranks.
   int wanted = o.threads;
   if (wanted == 0 && comm.localSize() > 1)
     wanted = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / comm.localSize());
-  halide_set_num_threads(wanted);
-  const int threads = halide_set_num_threads(wanted);
+  const int threads = setThreads(wanted);
 
   bool resumed = false;
   TrainState s = startingState(m, o, resumed, comm);

@@ -8,6 +8,7 @@
 // no float32 computation resolves), the bound is 4x PyTorch's float32 deviation instead.
 // Built once per model: MODEL_SYMBOL names its lenetc::ModelInfo, GOLDEN_FILE its data.
 #include "MicroBatch.h"
+#include "ThreadTeam.h"
 #include "lenetc/ModelInfo.h"
 
 #include "HalideBuffer.h"
@@ -206,21 +207,22 @@ TEST_F(Golden, MicroBatchesGiveTheWholeBatchStep) {
 }
 
 TEST_F(Golden, MicroBatchesOnThreadsGiveTheSameBitsAsInOrder) {
-  // Micro-batches run as tasks of Halide's pool, each with its parallel loops in order on
-  // one thread: the same bits as running the same micro-batches one after another (a pool
-  // of one thread), however the pool spreads them (with 4 examples: 4 x 1 on 2 and 4
+  // Micro-batches run as tasks of the thread team, each with its parallel loops in order on
+  // one thread: the same bits as running the same micro-batches one after another (a team
+  // of one thread), however the team spreads them (with 4 examples: 4 x 1 on 2 and 4
   // threads, 2 x 2 on 2). (With batchnorm this is ghost batch norm: each micro-batch's own
   // statistics.)
   lenetc::MicroBatchedStep::Call call = [](std::vector<void *> &args, halide_buffer_t *, halide_buffer_t *) {
     return model.trainStep(args.data());
   };
-  const int threadsBefore = halide_set_num_threads(4);
+  const int threadsBefore = lenetc::teamThreads();
+  lenetc::setThreads(4);
   for (auto [microBatch, threads] : {std::pair{1, 2}, {2, 2}, {3, 4}}) {
     std::vector<Buffer<float>> inOrder = gradientBuffers(), onThreads = gradientBuffers();
     lenetc::MicroBatchedStep serial(inOrder, microBatch, threads), concurrent(onThreads, microBatch, threads);
-    halide_set_num_threads(1);
+    lenetc::setThreads(1);
     ASSERT_EQ(serial.run(call, x, y, params, noiseValues()), 0);
-    halide_set_num_threads(4);
+    lenetc::setThreads(4);
     for (int repeat = 0; repeat < 3; ++repeat) {
       ASSERT_EQ(concurrent.run(call, x, y, params, noiseValues()), 0);
       std::string what = "micro-batch " + std::to_string(microBatch) + " on " + std::to_string(threads) + " threads";
@@ -231,17 +233,17 @@ TEST_F(Golden, MicroBatchesOnThreadsGiveTheSameBitsAsInOrder) {
             << model.params[i].name << ", " << what;
     }
   }
-  halide_set_num_threads(threadsBefore);
+  lenetc::setThreads(threadsBefore);
 }
 
 TEST_F(Golden, OneCallGivesTheSameBitsOnAnyNumberOfThreads) {
   // The whole batch in one call (as the trainer runs a batchnorm model), its parallel loops
   // on 1, 2 and 4 threads: the same loss and gradients to the bit.
-  const int threadsBefore = halide_set_num_threads(1);
+  const int threadsBefore = lenetc::teamThreads();
   std::vector<std::vector<Buffer<float>>> grads;
   std::vector<float> losses;
   for (int threads : {1, 2, 4}) {
-    halide_set_num_threads(threads);
+    lenetc::setThreads(threads);
     auto loss = Buffer<float>::make_scalar();
     auto correct = Buffer<int32_t>::make_scalar();
     grads.push_back(gradientBuffers());
@@ -249,7 +251,7 @@ TEST_F(Golden, OneCallGivesTheSameBitsOnAnyNumberOfThreads) {
     ASSERT_EQ(model.trainStep(args.data()), 0);
     losses.push_back(loss());
   }
-  halide_set_num_threads(threadsBefore);
+  lenetc::setThreads(threadsBefore);
   for (size_t t = 1; t < grads.size(); ++t) {
     EXPECT_EQ(losses[t], losses[0]) << "loss, " << (t == 1 ? 2 : 4) << " threads";
     for (int i = 0; i < model.numParams; ++i)
