@@ -430,7 +430,7 @@ private:
                       : call("reorder", {"i", "r", "n"});
     if (act.empty()) {
       line(name, call("compute_root") + parallelN(work));
-      update(name, 0, product + parallelN(work));
+      update(name, 0, storedDenseProduct(U, work, product));
       return;
     }
     // Tiles of units x examples, like the gradients' (`denseGrad`): each weight vector
@@ -454,6 +454,31 @@ private:
     line(act, call("compute_root") + parallelN(work) + vec("i", U, "GuardWithIf"));
     line(name, call("compute_at", {act, "n"}));
     update(name, 0, product);
+  }
+
+  // The product of a dense layer stored whole (a batchnorm reads it): tiles of `ti` vectors
+  // of units x `tn` examples accumulate in registers while the inputs run, each weight
+  // vector loaded serving `tn` examples (one example at a time streams the whole weight
+  // through L2 per example). `fallback`: one example at a time.
+  Calls storedDenseProduct(int U, long work, const Calls &fallback) const {
+    const int w = equalRowWidth(U);
+    if (!w || U % w)
+      return fallback + parallelN(work);
+    const int vectors = U / w;
+    int ti = 0, tn = 0;
+    for (int i = 1; i <= vectors; ++i)
+      for (int n = 2; n <= k_.denseTileU; ++n)
+        if (vectors % i == 0 && i * n <= k_.accumulators && i * n >= ti * tn)
+          ti = i, tn = n;
+    if (!ti)
+      return fallback + parallelN(work);
+    // Tasks of about as many examples as parallelN's, in whole tiles.
+    const long examples = std::max<long>(k_.batchTask, std::min(32L, ((1L << 16) + work - 1) / std::max(1L, work)));
+    const int tilesPerTask = static_cast<int>(std::max<long>(1, examples / tn));
+    return call("split", {"n", "no", "ni", tn, "GuardWithIf"}) + call("split", {"i", "io", "ii", w * ti}) +
+           call("split", {"ii", "iv", "il", w}) + call("reorder", {"il", "iv", "ni", "r", "io", "no"}) +
+           call("vectorize", {"il"}) + call("unroll", {"iv"}) + call("unroll", {"ni"}) +
+           (oneExample() ? kNone : call("parallel", {"no", tilesPerTask}));
   }
 
   // Dense layer on one example, a matrix-vector product: the weight is read as stored (a
