@@ -319,6 +319,7 @@ int runReport(const ModelInfo &m, const Options &options) {
   if (data.test.count == 0)
     throw Error("the data set '" + data.name + "' has no test examples");
   Pipelines pipes = choosePipelines(m, o.device);
+  setThreads(o.threads);
   int64_t testCount = o.limitTest > 0 ? std::min(o.limitTest, data.test.count) : data.test.count;
   Examples test = prepare(m, data.test, 0, testCount, o.normalize);
   TestPredictions answers{&data.test, testCount, {}};
