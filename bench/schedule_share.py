@@ -9,11 +9,8 @@ the table gives the median round.
 
     /usr/bin/python3 bench/schedule_share.py     -> bench/results/schedule-share.md
 
-FLOPs come from `lenetc summary`: a conv's multiply-adds are its output positions times
-its weights per filter (a connection table's counted as connected), a dense layer's its
-weights; the training step does each three times (forward, input and weight gradients)
-but the first layer's input gradient, which nothing needs. Pooling, activations,
-batchnorm and the loss are left out: the share is of the useful arithmetic.
+FLOPs come from `lenetc summary` (bench/model_flops.py): the useful arithmetic of the
+convolutions and dense layers.
 """
 import glob
 import json
@@ -22,26 +19,15 @@ import re
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LENETC = os.path.join(ROOT, "build/compiler/lenetc")
+from model_flops import LENETC, ROOT, step_flops
+
 BATCH = 64
 ROUNDS = 3
 
 
 def train_flops(model):
-    """FLOPs of one example's training step (see the module's note)."""
-    out = subprocess.run([LENETC, "summary", model], check=True, capture_output=True, text=True).stdout
-    macs = []
-    for line in out.splitlines():
-        m = re.match(r"\S+\s+(conv|dense)\b.*\[([\d, ]+)\]\s+([\d,]+)\s*$", line)
-        if not m:
-            continue
-        shape = [int(v) for v in m.group(2).split(",")]
-        params = int(m.group(3).replace(",", ""))
-        filters = shape[0]
-        positions = shape[1] * shape[2] if m.group(1) == "conv" else 1
-        macs.append(positions * (params - filters))  # weights per output position, less the biases
-    return 2 * (3 * sum(macs) - macs[0])
+    """FLOPs of one example's training step (bench/model_flops.py)."""
+    return step_flops(model)["train"]
 
 
 def train_ms(model, *flags):

@@ -13,7 +13,7 @@ if ! /usr/bin/python3 -c "import torch, matplotlib" 2>/dev/null || ! dpkg-query 
   $sudo apt-get install -y -q --no-install-recommends python3-torch python3-numpy libopenblas0-openmp \
     python3-matplotlib >/dev/null
 fi
-cmake --build build --target lenetc_bench fma_peak >/dev/null
+cmake --build build --target lenetc lenetc_bench fma_peak >/dev/null
 out=bench/results; mkdir -p "$out"
 blas=$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | awk '/^Value:/ {print $2}')
 for t in 1 2; do
@@ -28,10 +28,10 @@ done
 cpu=$(lscpu | sed -n 's/^Model name: *//p'); cpu=${cpu%%$'\n'*}
 /usr/bin/python3 - "$out" "$blas" "$cpu" "$(date -u +%Y-%m-%d)" <<'PY'
 import json, subprocess, sys
+sys.path.insert(0, "bench")
+from model_flops import step_flops
 out, blas, cpu, day = sys.argv[1:]
-# LeNet-5's forward pass per example: 0.83 MFLOP (C1 0.24, C3 0.48, the dense layers 0.12);
-# its training step three times that, less C1's input gradient, which nothing needs.
-FLOP = {"train": 2.26e6, "infer": 0.833e6}
+FLOP = step_flops("models/lenet5.nn")  # per example, from `lenetc summary`
 rows = ["# Speed: generated LeNet-5 trainer vs PyTorch (same machine, same run)", "",
         f"PyTorch BLAS: {blas or 'unknown'}. Training includes forward, backward and the SGD update.", "",
         "| threads | measure | lenetc | PyTorch (its fastest configuration) | lenetc speed / PyTorch speed | lenetc GFLOP/s (% of FMA peak) |",
