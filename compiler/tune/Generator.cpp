@@ -145,9 +145,12 @@ private:
   Calls parallelN(long work) const {
     if (oneExample())
       return kNone;
-    const long taskWork = 1 << 16, most = 32;
-    long k = std::max<long>(k_.batchTask, std::min(most, (taskWork + work - 1) / std::max(1L, work)));
+    long k = examplesPerTask(work);
     return k > 1 ? call("parallel", {"n", k, "GuardWithIf"}) : call("parallel", {"n"});
+  }
+  long examplesPerTask(long work) const {
+    const long taskWork = 1 << 16, most = 32;
+    return std::max<long>(k_.batchTask, std::min(most, (taskWork + work - 1) / std::max(1L, work)));
   }
   // Values one example has in an op's result (its extents but the batch).
   static long exampleSize(const LoweredOp &op) {
@@ -473,12 +476,11 @@ private:
     if (!ti)
       return fallback + parallelN(work);
     // Tasks of about as many examples as parallelN's, in whole tiles.
-    const long examples = std::max<long>(k_.batchTask, std::min(32L, ((1L << 16) + work - 1) / std::max(1L, work)));
-    const int tilesPerTask = static_cast<int>(std::max<long>(1, examples / tn));
+    const int tilesPerTask = static_cast<int>(std::max<long>(1, examplesPerTask(work) / tn));
     return call("split", {"n", "no", "ni", tn, "GuardWithIf"}) + call("split", {"i", "io", "ii", w * ti}) +
            call("split", {"ii", "iv", "il", w}) + call("reorder", {"il", "iv", "ni", "r", "io", "no"}) +
            call("vectorize", {"il"}) + call("unroll", {"iv"}) + call("unroll", {"ni"}) +
-           (oneExample() ? kNone : call("parallel", {"no", tilesPerTask}));
+           call("parallel", {"no", tilesPerTask});
   }
 
   // Dense layer on one example, a matrix-vector product: the weight is read as stored (a

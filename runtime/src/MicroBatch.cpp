@@ -25,7 +25,7 @@ int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
   return call(args, k.x.raw_buffer(), k.y.raw_buffer());
 }
 
-// Micro-batch c as one task of the pool.
+// Micro-batch c as one task of the thread team.
 int runChunkTask(void *, int c, uint8_t *closure) {
   StepTasks &t = *reinterpret_cast<StepTasks *>(closure);
   return callChunk(*t.call, (*t.chunks)[static_cast<size_t>(c)]);

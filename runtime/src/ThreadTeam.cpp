@@ -65,9 +65,11 @@ int inOrder(void *userContext, halide_task_t task, int min, int size, uint8_t *c
 
 class Team {
 public:
-  int size() const { return threads_; }
+  int size() const { return threads_; } // changed only under busy_
 
   void resize(int threads) {
+    if (inTeamTask) // a task's own thread would wait for its loop to end
+      return;
     std::lock_guard<std::mutex> busy(busy_);
     if (threads == threads_)
       return;
@@ -89,8 +91,12 @@ public:
   int parFor(void *userContext, halide_task_t task, int min, int size, uint8_t *closure) {
     if (size <= 0)
       return 0;
-    if (inTeamTask || threads_ == 1 || size == 1 || uint64_t(size) > kCountMask || !busy_.try_lock())
+    if (inTeamTask || size == 1 || uint64_t(size) > kCountMask || !busy_.try_lock())
       return inOrder(userContext, task, min, size, closure);
+    if (threads_ == 1) {
+      busy_.unlock();
+      return inOrder(userContext, task, min, size, closure);
+    }
     task_ = task;
     userContext_ = userContext;
     closure_ = closure;
@@ -98,8 +104,11 @@ public:
     done_.store(0, std::memory_order_relaxed);
     error_.store(0, std::memory_order_relaxed);
     loop_ = (loop_ + 1) & 0xffff;
+    // Parts as even as whole tasks allow, the larger first: the caller's is never empty.
+    const int64_t each = size / threads_, larger = size % threads_;
     for (int64_t p = 0; p < threads_; ++p) {
-      const uint64_t begin = uint64_t(p * size / threads_), end = uint64_t((p + 1) * size / threads_);
+      const uint64_t begin = uint64_t(p * each + std::min(p, larger));
+      const uint64_t end = begin + uint64_t(each + (p < larger ? 1 : 0));
       parts_[p].state.store(loop_ << (2 * kCountBits) | begin << kCountBits | end, std::memory_order_seq_cst);
     }
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
@@ -174,7 +183,8 @@ private:
   void *userContext_ = nullptr;
   uint8_t *closure_ = nullptr;
   int min_ = 0;
-  std::atomic<int> done_{0}, error_{0};
+  alignas(64) std::atomic<int> done_{0}; // apart from what the tasks read
+  std::atomic<int> error_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex sleep_;

@@ -8,6 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -74,6 +76,8 @@ TEST_F(ThreadTeam, ATasksErrorIsReturnedAndTheLoopStillFinishes) {
     Record r(100);
     r.failAt = threads == 1 ? 10 : 90; // the worker's part on 2 threads
     EXPECT_EQ(parFor(r, 0, 100), 7);
+    for (int i = 0; i < 100; ++i) // a loop ends whole before it returns, failed or not
+      EXPECT_EQ(r.runs[static_cast<size_t>(i)].load(), threads == 1 && i > 10 ? 0 : 1) << "task " << i;
     Record next(100);
     EXPECT_EQ(parFor(next, 0, 100), 0) << "the team runs the next loop";
     for (int i = 0; i < 100; ++i)
@@ -129,6 +133,28 @@ TEST_F(ThreadTeam, TwoCallersAtOnceBothFinish) {
   EXPECT_EQ(failures.load(), 0);
 }
 
-TEST_F(ThreadTeam, ZeroThreadsMeansHalidesDefault) { EXPECT_GE(lenetc::setThreads(0), 1); }
+TEST_F(ThreadTeam, SleepingWorkersWakeForTheNextLoopAndTheTeamResizes) {
+  // Workers sleep after a few hundred microseconds without a loop.
+  for (int threads : {2, 3, 2}) {
+    lenetc::setThreads(threads);
+    for (int loop = 0; loop < 5; ++loop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(3));
+      Record r(64);
+      ASSERT_EQ(parFor(r, 0, 64), 0);
+      int others = 0;
+      for (int i = 0; i < 64; ++i) {
+        EXPECT_EQ(r.runs[static_cast<size_t>(i)].load(), 1);
+        others += r.thread[static_cast<size_t>(i)] != std::this_thread::get_id();
+      }
+      EXPECT_GT(others, 0) << "the workers took their parts, " << threads << " threads";
+    }
+  }
+}
+
+TEST_F(ThreadTeam, ZeroThreadsMeansHalidesDefault) {
+  ::setenv("HL_NUM_THREADS", "3", 1);
+  EXPECT_EQ(lenetc::setThreads(0), 3);
+  ::unsetenv("HL_NUM_THREADS");
+}
 
 } // namespace
