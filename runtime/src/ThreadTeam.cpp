@@ -29,16 +29,16 @@ namespace {
 // others rather than take their tasks: moving examples between cores measured slower than
 // the wait, even taking only parts not yet started (docs/design.md).
 //
-// A part's progress is one word, so that its thread claims a task of the loop it saw and no
-// other: the loop's number (16 bits), the part's next unclaimed task (24) and its end (24).
-constexpr int kCountBits = 24;
-constexpr uint64_t kCountMask = (uint64_t(1) << kCountBits) - 1;
-constexpr uint64_t kOneTask = uint64_t(1) << kCountBits;
-uint64_t nextTask(uint64_t s) { return (s >> kCountBits) & kCountMask; }
-uint64_t partEnd(uint64_t s) { return s & kCountMask; }
+// A part is its thread's alone: [begin, end) of the current loop's tasks, set by the caller
+// and emptied by its thread when it takes them. The caller writes the next loop's parts only
+// after every part's tasks are done.
+constexpr int kEndBits = 32;
+uint64_t partOf(uint64_t begin, uint64_t end) { return begin << kEndBits | end; }
+uint64_t partBegin(uint64_t s) { return s >> kEndBits; }
+uint64_t partEnd(uint64_t s) { return s & 0xffffffffu; }
 
 struct alignas(64) Part {
-  std::atomic<uint64_t> state{0};
+  std::atomic<uint64_t> tasks{0};
 };
 
 // How long an idle worker watches for the next loop before it sleeps: longer than the gaps
@@ -91,7 +91,7 @@ public:
   int parFor(void *userContext, halide_task_t task, int min, int size, uint8_t *closure) {
     if (size <= 0)
       return 0;
-    if (inTeamTask || size == 1 || uint64_t(size) > kCountMask || !busy_.try_lock())
+    if (inTeamTask || size == 1 || !busy_.try_lock())
       return inOrder(userContext, task, min, size, closure);
     if (threads_ == 1) {
       busy_.unlock();
@@ -103,13 +103,11 @@ public:
     min_ = min;
     done_.store(0, std::memory_order_relaxed);
     error_.store(0, std::memory_order_relaxed);
-    loop_ = (loop_ + 1) & 0xffff;
     // Parts as even as whole tasks allow, the larger first: the caller's is never empty.
     const int64_t each = size / threads_, larger = size % threads_;
     for (int64_t p = 0; p < threads_; ++p) {
       const uint64_t begin = uint64_t(p * each + std::min(p, larger));
-      const uint64_t end = begin + uint64_t(each + (p < larger ? 1 : 0));
-      parts_[p].state.store(loop_ << (2 * kCountBits) | begin << kCountBits | end, std::memory_order_seq_cst);
+      parts_[p].tasks.store(partOf(begin, begin + uint64_t(each + (p < larger ? 1 : 0))), std::memory_order_seq_cst);
     }
     if (sleepers_.load(std::memory_order_seq_cst) > 0) {
       { std::lock_guard<std::mutex> lock(sleep_); }
@@ -118,7 +116,8 @@ public:
     inTeamTask = true;
     runTasks(0);
     inTeamTask = false;
-    for (int i = 1; done_.load(std::memory_order_acquire) < size; ++i) {
+    const int parts = std::min(size, threads_); // those with tasks
+    for (int i = 1; done_.load(std::memory_order_acquire) < parts; ++i) {
       LENETC_CPU_RELAX();
       if (i % 64 == 0)
         std::this_thread::yield();
@@ -129,26 +128,23 @@ public:
   }
 
 private:
-  // Runs the tasks of part `own`, claiming one at a time. A claim succeeds only while its
-  // loop is unfinished, so the loop's task and closure stay put while it runs.
+  // Takes part `own` of the current loop, if it has tasks, and runs them. The loop's task
+  // and closure stay put until every part is done.
   void runTasks(int own) {
-    std::atomic<uint64_t> &part = parts_[own].state;
-    uint64_t s = part.load(std::memory_order_acquire);
-    while (nextTask(s) < partEnd(s)) {
-      if (!part.compare_exchange_weak(s, s + kOneTask, std::memory_order_acq_rel, std::memory_order_acquire))
-        continue;
-      if (int rc = task_(userContext_, min_ + static_cast<int>(nextTask(s)), closure_); rc != 0) {
+    const uint64_t s = parts_[own].tasks.exchange(0, std::memory_order_acq_rel);
+    if (partBegin(s) >= partEnd(s))
+      return;
+    for (uint64_t i = partBegin(s); i < partEnd(s); ++i)
+      if (int rc = task_(userContext_, min_ + static_cast<int>(i), closure_); rc != 0) {
         int none = 0;
         error_.compare_exchange_strong(none, rc, std::memory_order_relaxed);
       }
-      done_.fetch_add(1, std::memory_order_release);
-      s = part.load(std::memory_order_acquire);
-    }
+    done_.fetch_add(1, std::memory_order_release);
   }
 
   bool claimable(int own) const {
-    const uint64_t s = parts_[own].state.load(std::memory_order_seq_cst);
-    return nextTask(s) < partEnd(s);
+    const uint64_t s = parts_[own].tasks.load(std::memory_order_seq_cst);
+    return partBegin(s) < partEnd(s);
   }
 
   void work(int own) {
@@ -178,12 +174,11 @@ private:
   std::mutex busy_; // held by the caller whose loop the team runs
   int threads_ = 1;
   std::unique_ptr<Part[]> parts_{new Part[1]};
-  uint64_t loop_ = 0;
   halide_task_t task_ = nullptr;
   void *userContext_ = nullptr;
   uint8_t *closure_ = nullptr;
   int min_ = 0;
-  alignas(64) std::atomic<int> done_{0}; // apart from what the tasks read
+  alignas(64) std::atomic<int> done_{0}; // parts done; apart from what the tasks read
   std::atomic<int> error_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
