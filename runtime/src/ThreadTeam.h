@@ -3,8 +3,8 @@
 // A training step is some 25 parallel loops of microsecond tasks. Halide's own pool hands
 // out every task under one lock and puts its workers to sleep between loops, so two
 // threads in one call scaled the step well short of two one-thread processes
-// (docs/design.md has the timings). The team's workers claim tasks with one atomic
-// increment and wait for the next loop spinning a little before they sleep.
+// (docs/design.md has the timings). The team's workers take their part of each loop with
+// one atomic exchange and wait for the next loop spinning a little before they sleep.
 //
 // A loop started inside one of the team's tasks (a micro-batch's loops, MicroBatch.h) runs
 // in order on that task's thread; so does one started while another caller's loop has the
