@@ -328,11 +328,15 @@ private:
     const LoweredOp *activation = activationOf(op);
     std::string act = activation ? activation->name : "";
     long work = exampleWork(op);
+    bool onePosition = W == 1 && e[1] == 1 && widthFor(F) && !act.empty();
     if (op.has("weights"))
-      line(helper(op, "weights"),
-           call("compute_root") + (filtersInner(op) ? call("reorder_storage", {"co", "kx", "ky", "ci"}) : kNone));
+      line(helper(op, "weights"), call("compute_root") + (filtersInner(op) || onePosition
+                                                              ? call("reorder_storage", {"co", "kx", "ky", "ci"})
+                                                              : kNone));
     if (act.empty())
       return storedConv(op);
+    if (onePosition)
+      return onePositionConv(op, act);
     if (op.has("padded"))
       line(helper(op, "padded"), call("compute_at", {act, "n"}));
     if (filtersInner(op)) {
@@ -385,6 +389,27 @@ private:
       update(name, 0, split + call("split", {"c", "co", "ci", filterTile, F % filterTile ? "GuardWithIf" : ""}) +
                           call("reorder", {"xi", "xo", "ci", "r.x", "r.y", "r.z", "co", "y", "n"}) +
                           call("vectorize", {"xi"}) + call("unroll", {"xo"}) + call("unroll", {"ci"}));
+  }
+
+  // A conv with one output position (its window as large as its padded input: the classic
+  // LeNet-5's C5) is a dense layer over the window, scheduled as `dense` is: tiles of filter
+  // vectors x examples accumulate in registers, each weight vector loaded serving several
+  // examples. The last tile of filters is shifted inwards (a few recomputed), not masked:
+  // Halide 14 runs a masked vector lane by lane (C5's 120 filters are 7.5 vectors).
+  void onePositionConv(const LoweredOp &op, const std::string &act) {
+    const std::string &name = op.name;
+    const int F = op.extents[2], w = widthFor(F);
+    int ti = std::min(k_.denseTileI, F / w), tn = oneExample() ? 1 : k_.denseTileU;
+    while (ti * tn > k_.accumulators && tn > 1)
+      --tn;
+    line(act, call("compute_root") + call("split", {"c", "co", "ci", ti * w, "ShiftInwards"}) +
+                  call("split", {"n", "no", "ni", tn, "GuardWithIf"}) + call("reorder", {"ci", "ni", "x", "y", "co", "no"}) +
+                  call("vectorize", {"ci", w}) + (oneExample() ? kNone : call("parallel", {"no"})));
+    if (op.has("padded"))
+      line(helper(op, "padded"), call("compute_at", {act, "no"}));
+    Calls tile = call("vectorize", {"c", w}) + call("unroll", {"c"}) + call("unroll", {"n"});
+    line(name, call("compute_at", {act, "co"}) + call("store_in", {"Stack"}) + tile);
+    update(name, 0, call("reorder", {"c", "n", "x", "y", "r.x", "r.y", "r.z"}) + tile);
   }
 
   // A convolution no activation alone reads (a batchnorm follows: its statistics, the
@@ -613,17 +638,36 @@ private:
     if (overFilters) {
       // Vectorized over filters (dout stored filters innermost), per input channel: the
       // channel's k*k window offsets times the filter vectors accumulate in registers.
-      int vectors = (F + L - 1) / L;
       const int k = op.extents[0];
-      int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
-      const char *tail = F % L ? "GuardWithIf" : "";
-      line(dw, call("compute_root") + call("reorder", {"kx", "ky", "f", "c"}) + call("parallel", {"c"}));
+      if (F % L == 0) {
+        int vectors = F / L;
+        int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
+        line(dw, call("compute_root") + call("reorder", {"kx", "ky", "f", "c"}) + call("parallel", {"c"}));
+        line(helper(op, "flat"),
+             call("compute_at", {dw, "c"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L}));
+        update(helper(op, "flat"), 0,
+               call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L, "GuardWithIf"}) +
+                   call("reorder", {"fi", "fo", "ji", "r.x", "r.y", "r.z", "jo"}) + call("vectorize", {"fi"}) +
+                   (vectors > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
+        return;
+      }
+      // Filters that are not whole vectors (the classic C5's 120): tiles of whole vectors, the
+      // last shifted inwards (a few filters computed twice) where a masked vector would run
+      // lane by lane; the tile that recomputes the fewest, then the widest.
+      int ti = 1;
+      auto computed = [&](int t) { return (F + t * L - 1) / (t * L) * t; };
+      for (int t = 2; t <= F / L && t <= k_.accumulators; ++t)
+        if (computed(t) <= computed(ti))
+          ti = t;
+      int jt = balancedTile(k * k, std::max(1, k_.accumulators / ti));
+      line(dw, call("compute_root") + call("split", {"f", "fo", "fi", ti * L, "ShiftInwards"}) +
+                   call("reorder", {"kx", "ky", "fi", "fo", "c"}) + call("parallel", {"c"}));
       line(helper(op, "flat"),
-           call("compute_at", {dw, "c"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L, tail}));
+           call("compute_at", {dw, "fo"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L}));
       update(helper(op, "flat"), 0,
-             call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L, "GuardWithIf"}) +
+             call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L}) +
                  call("reorder", {"fi", "fo", "ji", "r.x", "r.y", "r.z", "jo"}) + call("vectorize", {"fi"}) +
-                 (vectors > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
+                 (ti > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
       return;
     }
     // Few filters: a GEMM of few rows (filters) and columns (window offsets) over a long sum
@@ -692,6 +736,9 @@ private:
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents; // x, y, c, n
     int W = e[0], H = e[1], C = e[2];
+    const LoweredOp *dout = operand(op, 0);
+    if (dout && dout->extents[0] == 1 && dout->extents[1] == 1 && onePositionGradInput(op))
+      return;
     line(helper(op, "weights"), call("compute_root"));
     line(helper(op, "padded"), call("compute_at", {name, "n"}));
     // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
@@ -712,6 +759,30 @@ private:
                               call("vectorize", {"xi"}) + call("unroll", {"xo"})
                         : call("reorder", {"x", "c", "y", "r.x", "r.y", "r.z", "n"});
     update(helper(op, "acc"), 0, inner + (unrollChannels ? call("unroll", {"c"}) : kNone) + call("unroll", {"y"}));
+  }
+
+  // The input gradient of a conv with one output position, a dense layer's input gradient:
+  // each input position is one weight entry times dout, summed over filters. Vectorized over
+  // the input channels (the weight copy stored channels innermost), a tile of a row's
+  // positions x vectors of channels x examples accumulates in registers; along x, a short
+  // row (C5's 5) would fill a third of each vector. False when the channels are no whole
+  // vectors or a row's tile does not fit.
+  bool onePositionGradInput(const LoweredOp &op) {
+    const std::string &name = op.name, acc = helper(op, "acc");
+    const int W = op.extents[0], C = op.extents[2], w = equalRowWidth(C);
+    if (!w || C % w || W * (C / w) > k_.accumulators)
+      return false;
+    int tn = oneExample() ? 1 : std::max(1, std::min(k_.denseTileU, k_.accumulators / (W * (C / w))));
+    line(helper(op, "weights"), call("compute_root") + call("reorder_storage", {"ci", "kx", "ky", "co"}));
+    line(name, call("compute_root") + call("split", {"n", "no", "ni", tn, "GuardWithIf"}) +
+                   call("reorder", {"c", "x", "ni", "y", "no"}) + call("vectorize", {"c", w}) +
+                   (oneExample() ? kNone : call("parallel", {"no"})));
+    line(helper(op, "padded"), call("compute_at", {name, "no"}));
+    Calls tile = call("vectorize", {"c", w}) + call("unroll", {"c"}) + call("unroll", {"x"}) + call("unroll", {"n"});
+    line(acc, call("compute_at", {name, "y"}) + call("store_in", {"Stack"}) +
+                  call("reorder_storage", {"c", "x", "y", "n"}) + tile);
+    update(acc, 0, call("reorder", {"c", "x", "n", "r.x", "r.y", "r.z", "y"}) + tile);
+    return true;
   }
 
   const LoweredPipeline &p_;
