@@ -739,6 +739,8 @@ private:
     const LoweredOp *dout = operand(op, 0);
     if (dout && dout->extents[0] == 1 && dout->extents[1] == 1 && onePositionGradInput(op))
       return;
+    if (k_.filtersInner && C >= L && C % L == 0 && C / L <= k_.accumulators)
+      return channelsGradInput(op);
     line(helper(op, "weights"), call("compute_root"));
     line(helper(op, "padded"), call("compute_at", {name, "n"}));
     // A row rounded up to whole vectors: reads of `.padded` past it are zeros, and the few
@@ -783,6 +785,43 @@ private:
                   call("reorder_storage", {"c", "x", "y", "n"}) + tile);
     update(acc, 0, call("reorder", {"c", "x", "n", "r.x", "r.y", "r.z", "y"}) + tile);
     return true;
+  }
+
+  // Whether the gradient `op` is read only by activation gradients laid out channels
+  // innermost, directly or through pooling gradients computed inside them.
+  bool readChannelsInner(const LoweredOp &op) const {
+    return !op.users.empty() && std::all_of(op.users.begin(), op.users.end(), [&](int u) {
+      const LoweredOp &user = p_.ops[u];
+      if (user.activationGrad) {
+        const LoweredOp *y = operand(user, 1);
+        return y && storedFiltersInner(*y);
+      }
+      bool pooling = user.kind == "avgpool_grad" || user.kind == "maxpool_grad" || user.kind == "subsample_grad_input";
+      return pooling && onlyActivationGradsRead(user) && readChannelsInner(user);
+    });
+  }
+
+  // The input gradient of a conv whose input has whole vectors of channels (the wide
+  // LeNet's C3 reads 32 maps), vectorized over them. A tile of a row's positions x the
+  // channel vectors accumulates in registers: per filter and window offset, one weight
+  // vector load per channel vector and one dout value per position; along x, a row of 14
+  // was one vector of 16 lanes, its channels in a loop, a weight and a row loaded per
+  // multiply-add. Stored channels innermost when its readers are laid out so (the wide
+  // LeNet's C1 activation), else as it is read (scattered stores: one per value, against
+  // filters x window offsets multiply-adds).
+  void channelsGradInput(const LoweredOp &op) {
+    const std::string &name = op.name, acc = helper(op, "acc");
+    const int W = op.extents[0], vectors = op.extents[2] / L;
+    const int xt = balancedTile(W, std::max(1, k_.accumulators / vectors));
+    line(helper(op, "weights"), call("compute_root") + call("reorder_storage", {"ci", "kx", "ky", "co"}));
+    line(name, call("compute_root") +
+                   (readChannelsInner(op) ? call("reorder_storage", {"c", "x", "y", "n"}) : kNone) +
+                   call("split", {"x", "xo", "xi", xt, "ShiftInwards"}) + call("reorder", {"c", "xi", "xo", "y", "n"}) +
+                   parallelN(exampleWork(op)) + call("vectorize", {"c", L}));
+    line(helper(op, "padded"), call("compute_at", {name, "n"}));
+    Calls tile = call("vectorize", {"c", L}) + (vectors > 1 ? call("unroll", {"c"}) : kNone) + call("unroll", {"x"});
+    line(acc, call("compute_at", {name, "xo"}) + call("reorder_storage", {"c", "x", "y", "n"}) + tile);
+    update(acc, 0, call("reorder", {"c", "x", "r.x", "r.y", "r.z", "y", "n"}) + tile);
   }
 
   const LoweredPipeline &p_;

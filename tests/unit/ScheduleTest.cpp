@@ -18,7 +18,12 @@ namespace {
 
 const char *kHeader = "model = lenet1\ntarget = x86-avx2\nmachine = test\ndate = 2026-11-22\nmeasured = none\n";
 
-std::string modelPath(const std::string &model) { return std::string(LENETC_MODELS_DIR) + "/" + model + ".nn"; }
+// A model of models/, or of tests/unit/models/ (`test/<name>`).
+std::string modelPath(const std::string &model) {
+  if (model.rfind("test/", 0) == 0)
+    return std::string(LENETC_TEST_MODELS_DIR) + "/" + model.substr(5) + ".nn";
+  return std::string(LENETC_MODELS_DIR) + "/" + model + ".nn";
+}
 
 // The model's pipelines, lowered and not scheduled. The Compilation owns the module.
 std::vector<LoweredPipeline> lowerUnscheduled(Compilation &c, const std::string &model) {
@@ -263,6 +268,10 @@ TEST(ScheduleGenerator, EveryKnobSettingComputesTheSameNumbersLenet5Modern) {
 }
 TEST(ScheduleGenerator, EveryKnobSettingComputesTheSameNumbersLenet5Classic) {
   expectEveryKnobSettingComputesTheSameNumbers("lenet5_classic");
+}
+
+TEST(ScheduleGenerator, EveryKnobSettingComputesTheSameNumbersChannels) {
+  expectEveryKnobSettingComputesTheSameNumbers("test/channels");
 }
 
 TEST(ScheduleGenerator, KnobsRoundTripThroughTheirText) {
