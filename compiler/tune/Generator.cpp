@@ -224,10 +224,17 @@ private:
   bool filtersInner(const LoweredOp &conv) const {
     return k_.filtersInner && conv.kind == "conv" && conv.extents[2] >= L;
   }
-  // An activation of a conv stored filters innermost.
-  bool storedFiltersInner(const LoweredOp &op) const {
-    const LoweredOp *in = producer(op);
-    return op.activation && in && filtersInner(*in);
+  // Whether `op`'s maps are stored channels innermost: a conv stored filters innermost, what
+  // follows it value by value (a training batchnorm, an activation) and their gradients.
+  bool channelsInner(const LoweredOp &op) const {
+    if (op.extents.size() != 4)
+      return false;
+    if (op.kind == "conv")
+      return filtersInner(op);
+    const LoweredOp *like = op.activation || (op.kind == "batchnorm" && op.has("squares")) ? producer(op)
+                            : op.activationGrad || op.kind == "batchnorm_grad_input"   ? operand(op, 1)
+                                                                                        : nullptr;
+    return like && channelsInner(*like);
   }
 
   void scheduleOp(const LoweredOp &op) {
@@ -278,7 +285,8 @@ private:
       return biasGrad(op);
     if (kind == "batchnorm_grad_scale") {
       line(name, call("compute_root"));
-      return channelSum(op, "sum", operand(op, 0), false);
+      const LoweredOp *dout = operand(op, 0);
+      return channelSum(op, "sum", dout, dout && channelsInner(*dout));
     }
     line(name, call("compute_root")); // scalars, sums
   }
@@ -289,9 +297,7 @@ private:
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents;
     std::string inner = e.size() == 4 ? "x" : "i";
-    // An activation's gradient is laid out as the activation is.
-    const LoweredOp *like = op.activationGrad ? operand(op, 1) : &op;
-    if (e.size() == 4 && like && storedFiltersInner(*like)) {
+    if (channelsInner(op)) {
       line(name, call("compute_root") + call("reorder_storage", {"c", "x", "y", "n"}) +
                      call("reorder", {"c", "x", "y", "n"}) + parallelN(exampleSize(op)) + vec("c", e[2], "GuardWithIf"));
       return;
@@ -308,7 +314,7 @@ private:
     const std::vector<int> &e = op.extents; // x, y, c, n
     std::string window = helper(op, "window_sum");
     const LoweredOp *in = operand(op, 0);
-    if (!in || !storedFiltersInner(*in)) {
+    if (!in || !channelsInner(*in)) {
       line(window, call("compute_at", {name, "x"}) + vec("x", e[0]));
       update(window, 0, call("reorder", {"x", "win.x", "win.y"}) + vec("x", e[0], "GuardWithIf"));
       return elementwise(op);
@@ -424,6 +430,22 @@ private:
     long work = exampleWork(op);
     if (op.has("padded"))
       line(helper(op, "padded"), call("compute_root") + parallelN(work));
+    if (filtersInner(op)) {
+      // Filters innermost, as conv() stores them for an activation: a tile of a row's
+      // positions x the filter vectors per window offset (the BN LeNet's C3, 8 wide, was
+      // 8-lane vectors along x, and its weight gradient gathered the maps a filter vector at
+      // a time).
+      int vectors = (F + L - 1) / L;
+      int xt = balancedTile(W, std::max(1, k_.accumulators / vectors));
+      const char *tail = F % L ? "GuardWithIf" : "";
+      line(name, call("compute_root") + call("reorder_storage", {"c", "x", "y", "n"}) +
+                     call("reorder", {"c", "x", "y", "n"}) + parallelN(work) + call("vectorize", {"c", L, tail}));
+      return update(name, 0,
+                    call("split", {"x", "xo", "xi", xt, "GuardWithIf"}) + call("split", {"c", "co", "ci", L, "GuardWithIf"}) +
+                        call("reorder", {"ci", "co", "xi", "r.x", "r.y", "r.z", "xo", "y", "n"}) +
+                        call("vectorize", {"ci"}) + (vectors > 1 ? call("unroll", {"co"}) : kNone) +
+                        call("unroll", {"xi"}) + parallelN(work));
+    }
     int w = equalRowWidth(W);
     line(name, call("compute_root") + parallelN(work) + vec("x", W));
     if (!w)
@@ -574,8 +596,7 @@ private:
   void biasGrad(const LoweredOp &op) {
     line(op.name, call("compute_root"));
     const LoweredOp *dout = operand(op, 0);
-    const LoweredOp *activation = dout && dout->activationGrad ? operand(*dout, 1) : nullptr;
-    channelSum(op, "sum", dout, activation && storedFiltersInner(*activation));
+    channelSum(op, "sum", dout, dout && channelsInner(*dout));
   }
 
   // A sum per channel in double (helper `role` of `op`) over positions and examples of a
@@ -611,7 +632,7 @@ private:
   void batchNorm(const LoweredOp &op) {
     const LoweredOp *in = operand(op, 0);
     for (const char *role : {"sum", "squares"})
-      channelSum(op, role, in, false);
+      channelSum(op, role, in, in && channelsInner(*in));
     for (const char *role : {"mean", "var", "invstd"})
       line(helper(op, role), call("compute_root"));
     elementwise(op);
@@ -792,10 +813,8 @@ private:
   bool readChannelsInner(const LoweredOp &op) const {
     return !op.users.empty() && std::all_of(op.users.begin(), op.users.end(), [&](int u) {
       const LoweredOp &user = p_.ops[u];
-      if (user.activationGrad) {
-        const LoweredOp *y = operand(user, 1);
-        return y && storedFiltersInner(*y);
-      }
+      if (user.activationGrad)
+        return channelsInner(user);
       bool pooling = user.kind == "avgpool_grad" || user.kind == "maxpool_grad" || user.kind == "subsample_grad_input";
       return pooling && onlyActivationGradsRead(user) && readChannelsInner(user);
     });
