@@ -226,6 +226,8 @@ private:
   }
   // Whether `op`'s maps are stored channels innermost: a conv stored filters innermost, what
   // follows it value by value (a training batchnorm, an activation) and their gradients.
+  // (A one-position conv's activation keeps its order, the same memory for 1 x 1 maps; an
+  // input gradient channelsGradInput stores so is not asked about.)
   bool channelsInner(const LoweredOp &op) const {
     if (op.extents.size() != 4)
       return false;
@@ -292,7 +294,7 @@ private:
   }
 
   // Per-example maps: parallel over the batch, vectorized along the innermost dimension;
-  // gradients of filters-innermost activations keep that layout.
+  // maps that follow a filters-innermost conv (channelsInner) keep that layout.
   void elementwise(const LoweredOp &op) {
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents;
@@ -307,8 +309,8 @@ private:
   }
 
   // Average pooling (and subsampling): the window's sum per output vector, vectorized as
-  // the output is, its update too. After an activation stored filters innermost, along the
-  // channels (whole vectors, contiguous loads); otherwise along x.
+  // the output is, its update too. After maps stored channels innermost (channelsInner),
+  // along the channels (whole vectors, contiguous loads); otherwise along x.
   void pool(const LoweredOp &op) {
     const std::string &name = op.name;
     const std::vector<int> &e = op.extents; // x, y, c, n
@@ -397,15 +399,15 @@ private:
                           call("vectorize", {"xi"}) + call("unroll", {"xo"}) + call("unroll", {"ci"}));
   }
 
-  // A conv with one output position (its window as large as its padded input: the classic
-  // LeNet-5's C5) is a dense layer over the window, scheduled as `dense` is: tiles of filter
+  // A conv with one output position (the classic LeNet-5's C5: a 5x5 window on 5x5 maps) is
+  // a dense layer over its window, scheduled as `dense` is: tiles of filter
   // vectors x examples accumulate in registers, each weight vector loaded serving several
   // examples. The last tile of filters is shifted inwards (a few recomputed), not masked:
   // Halide 14 runs a masked vector lane by lane (C5's 120 filters are 7.5 vectors).
   void onePositionConv(const LoweredOp &op, const std::string &act) {
     const std::string &name = op.name;
     const int F = op.extents[2], w = widthFor(F);
-    int ti = std::min(k_.denseTileI, F / w), tn = oneExample() ? 1 : k_.denseTileU;
+    int ti = std::min({k_.denseTileI, F / w, k_.accumulators}), tn = oneExample() ? 1 : k_.denseTileU;
     while (ti * tn > k_.accumulators && tn > 1)
       --tn;
     line(act, call("compute_root") + call("split", {"c", "co", "ci", ti * w, "ShiftInwards"}) +
@@ -591,8 +593,7 @@ private:
   }
 
   // A bias gradient, summed in double over positions and examples (channelSum). Its dout,
-  // the gradient of the layer's output, has its channels innermost when it is an
-  // activation's gradient laid out that way.
+  // the gradient of the layer's output, may be stored channels innermost (channelsInner).
   void biasGrad(const LoweredOp &op) {
     line(op.name, call("compute_root"));
     const LoweredOp *dout = operand(op, 0);

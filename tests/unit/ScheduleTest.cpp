@@ -223,11 +223,15 @@ void expectSameOutputs(const std::string &model, const CpuKnobs &k) {
     auto a = run(plain, batch), b = run(tuned, batch);
     ASSERT_EQ(a.size(), b.size());
     // An output's error is measured against the largest value of its layer's outputs (`c3`
-    // for c3.grad_w, c3.grad_b, c3.batchnorm.grad_shift): the bias gradient of a layer a
-    // batchnorm follows is zero but for rounding, which is of the size of its weights'.
+    // for c3.grad_w, c3.grad_b, c3.batchnorm.grad_shift; the running statistics apart): the
+    // bias gradient of a layer a batchnorm follows is zero but for rounding, which is of the
+    // size of its weights'.
     // Outputs are dense: compare them in memory order (Halide 14's for_each_value has
     // undefined behaviour on dense buffers, see tune/Measure.cpp).
-    auto layerOf = [&](size_t o) { return plain.outputNames[o].substr(0, plain.outputNames[o].find('.')); };
+    auto layerOf = [&](size_t o) {
+      const std::string &name = plain.outputNames[o];
+      return name.find(".running_") != std::string::npos ? name : name.substr(0, name.find('.'));
+    };
     std::map<std::string, float> layerScale;
     for (size_t o = 0; o < a.size(); ++o)
       for (size_t i = 0, n = a[o].number_of_elements(); i < n; ++i)
