@@ -661,33 +661,27 @@ private:
       // Vectorized over filters (dout stored filters innermost), per input channel: the
       // channel's k*k window offsets times the filter vectors accumulate in registers.
       const int k = op.extents[0];
-      if (F % L == 0) {
-        int vectors = F / L;
-        int jt = balancedTile(k * k, std::max(1, k_.accumulators / vectors));
-        line(dw, call("compute_root") + call("reorder", {"kx", "ky", "f", "c"}) + call("parallel", {"c"}));
-        line(helper(op, "flat"),
-             call("compute_at", {dw, "c"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L}));
-        update(helper(op, "flat"), 0,
-               call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L, "GuardWithIf"}) +
-                   call("reorder", {"fi", "fo", "ji", "r.x", "r.y", "r.z", "jo"}) + call("vectorize", {"fi"}) +
-                   (vectors > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
-        return;
-      }
-      // Filters that are not whole vectors (the classic C5's 120): tiles of whole vectors, the
-      // last shifted inwards (a few filters computed twice) where a masked vector would run
-      // lane by lane; the tile that recomputes the fewest, then the widest.
-      int ti = 1;
+      // Filters in tiles of whole vectors: all of them when they are whole vectors, else
+      // tiles whose last is shifted inwards (a few filters computed twice) where a masked
+      // vector would run lane by lane (the classic C5's 120): the tile that recomputes the
+      // fewest, then the widest.
+      const bool whole = F % L == 0;
+      int ti = whole ? F / L : 1;
       auto computed = [&](int t) { return (F + t * L - 1) / (t * L) * t; };
-      for (int t = 2; t <= F / L && t <= k_.accumulators; ++t)
+      for (int t = 2; !whole && t <= F / L && t <= k_.accumulators; ++t)
         if (computed(t) <= computed(ti))
           ti = t;
       int jt = balancedTile(k * k, std::max(1, k_.accumulators / ti));
-      line(dw, call("compute_root") + call("split", {"f", "fo", "fi", ti * L, "ShiftInwards"}) +
-                   call("reorder", {"kx", "ky", "fi", "fo", "c"}) + call("parallel", {"c"}));
-      line(helper(op, "flat"),
-           call("compute_at", {dw, "fo"}) + call("reorder_storage", {"f", "j"}) + call("vectorize", {"f", L}));
+      line(dw, call("compute_root") +
+                   (whole ? call("reorder", {"kx", "ky", "f", "c"})
+                          : call("split", {"f", "fo", "fi", ti * L, "ShiftInwards"}) +
+                                call("reorder", {"kx", "ky", "fi", "fo", "c"})) +
+                   call("parallel", {"c"}));
+      line(helper(op, "flat"), call("compute_at", {dw, whole ? "c" : "fo"}) + call("reorder_storage", {"f", "j"}) +
+                                   call("vectorize", {"f", L}));
       update(helper(op, "flat"), 0,
-             call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) + call("split", {"f", "fo", "fi", L}) +
+             call("split", {"j", "jo", "ji", jt, "GuardWithIf"}) +
+                 call("split", {"f", "fo", "fi", L, whole ? "GuardWithIf" : ""}) +
                  call("reorder", {"fi", "fo", "ji", "r.x", "r.y", "r.z", "jo"}) + call("vectorize", {"fi"}) +
                  (ti > 1 ? call("unroll", {"fo"}) : kNone) + call("unroll", {"ji"}));
       return;
