@@ -3,8 +3,11 @@
 // update) and inference, examples per second (median of repeats), and batch-1 latency (the
 // one-example pipeline, infer_one). A training step runs as the trainer runs it: in
 // micro-batches of --micro-batch examples (default: the trainer's, runtime/src/MicroBatch.h;
-// 0: the whole batch in one call).
-//   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--micro-batch M] [--only train|infer[:BATCH]]
+// 0: the whole batch in one call), at least one per thread side by side, and inference as a
+// share of the batch per thread side by side (--side-by-side 0: a batch of at most one
+// micro-batch, and inference, as one call whose parallel loops the threads share).
+//   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--micro-batch M] [--side-by-side 0|1]
+//                [--only train|infer[:BATCH]]
 // prints one JSON object per line; --only runs one mode (and batch), e.g. under `perf record`.
 // Repeats during which other processes were busy are discarded and retried, as in the PyTorch
 // reference's benchmark.
@@ -44,6 +47,7 @@ int main(int argc, char **argv) {
   int threads = 2, repeats = 7;
   double repeatSeconds = 1.5;
   std::string only;
+  bool sideBySide = true;
   // The trainer's default: micro-batches of 64, or whole batches when batchnorm normalizes
   // over them (--micro-batch 64 then times ghost batch norm).
   int64_t microBatch = model.batchStatistics ? 0 : lenetc::kMicroBatch;
@@ -59,6 +63,8 @@ int main(int argc, char **argv) {
       only = argv[i + 1];
     else if (a == "--micro-batch")
       microBatch = std::atoll(argv[i + 1]);
+    else if (a == "--side-by-side")
+      sideBySide = std::atoi(argv[i + 1]) != 0;
   }
   auto wanted = [&](const std::string &mode, int64_t batch) {
     return only.empty() || only == mode || only == mode + ":" + std::to_string(batch);
@@ -104,7 +110,8 @@ int main(int argc, char **argv) {
     if (!wanted("train", batch))
       continue;
     int64_t nb = std::min<int64_t>(data.train.count / batch, 512);
-    lenetc::MicroBatchedStep micro(gb, microBatch > 0 ? microBatch : batch, threads);
+    lenetc::MicroBatchedStep micro(gb, microBatch > 0 ? microBatch : batch, threads,
+                                   sideBySide && !model.batchStatistics);
     lenetc::MicroBatchedStep::Call call = [&](std::vector<void *> &args, halide_buffer_t *, halide_buffer_t *) {
       return model.trainStep(args.data());
     };
@@ -125,9 +132,15 @@ int main(int argc, char **argv) {
     auto infer = [&](int i) {
       int64_t first = (i % nb) * batch;
       Buffer<float> x(const_cast<float *>(images.data()) + first * size, width, height, 1, static_cast<int>(batch));
+      // One example goes through the latency pipeline, as the trainer's predict does; a batch
+      // as the trainer's evaluation runs it.
       std::vector<void *> args = lenetc::inferArgs(x, pb, probs);
-      // One example goes through the latency pipeline, as the trainer's predict does.
-      (batch == 1 ? model.inferOne : model.infer)(args.data());
+      if (batch == 1)
+        model.inferOne(args.data());
+      else if (sideBySide)
+        lenetc::inferSideBySide(model.infer, x, pb, probs);
+      else
+        model.infer(args.data());
     };
     report("infer", batch, bench::measure(infer, batch, repeatSeconds, repeats));
   }

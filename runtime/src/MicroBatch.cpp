@@ -1,5 +1,7 @@
 #include "MicroBatch.h"
 
+#include "ThreadTeam.h"
+
 #include "HalideRuntime.h"
 
 #include <algorithm>
@@ -8,27 +10,17 @@ namespace lenetc {
 
 using Halide::Runtime::Buffer;
 
-MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t microBatch, int threads)
-    : grads_(grads), microBatch_(std::max<int64_t>(1, microBatch)), threads_(std::max(1, threads)) {}
+MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t microBatch, int threads,
+                                   bool onePerThread)
+    : grads_(grads), microBatch_(std::max<int64_t>(1, microBatch)), threads_(std::max(1, threads)),
+      onePerThread_(onePerThread) {}
 
 namespace {
-
-// What the micro-batch tasks need: halide_do_par_for hands its tasks a byte pointer.
-struct StepTasks {
-  const MicroBatchedStep::Call *call;
-  std::vector<MicroBatchedStep::Chunk> *chunks;
-};
 
 int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
   std::vector<void *> args =
       trainStepArgs(k.x, k.y, k.noise.data() ? k.noise.raw_buffer() : nullptr, k.params, k.loss, k.correct, *k.out);
   return call(args, k.x.raw_buffer(), k.y.raw_buffer());
-}
-
-// Micro-batch c as one task of the thread team.
-int runChunkTask(void *, int c, uint8_t *closure) {
-  StepTasks &t = *reinterpret_cast<StepTasks *>(closure);
-  return callChunk(*t.call, (*t.chunks)[static_cast<size_t>(c)]);
 }
 
 } // namespace
@@ -38,9 +30,10 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
   const int batchDim = x.dimensions() - 1;
   const int64_t n = x.dim(batchDim).extent();
   // Balanced micro-batches (100 examples: 50 + 50, not 64 + 36), in order, as many as keep
-  // every thread busy (130 on 2 threads: 4 x 32-33, not 3 x 43-44).
+  // every thread busy (130 on 2 threads: 4 x 32-33, not 3 x 43-44; with onePerThread, 64 on
+  // 2 threads: 2 x 32).
   int64_t count = std::max<int64_t>(1, (n + microBatch_ - 1) / microBatch_);
-  if (count > 1)
+  if (count > 1 || onePerThread_)
     count = std::min(n, (count + threads_ - 1) / threads_ * threads_);
   // One micro-batch writes straight into the gradient buffers; more write their own and are
   // summed there.
@@ -83,8 +76,7 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
     // on its thread (ThreadTeam.h). Both threads inside one call share its ~25 parallel
     // loops of microsecond tasks; micro-batches side by side share nothing but the
     // parameters.
-    StepTasks tasks{&call, &chunks_};
-    if (int rc = halide_do_par_for(nullptr, runChunkTask, 0, static_cast<int>(count), reinterpret_cast<uint8_t *>(&tasks));
+    if (int rc = sideBySide(static_cast<int>(count), [&](int c) { return callChunk(call, chunks_[size_t(c)]); });
         rc != 0)
       return rc;
   }
@@ -98,17 +90,54 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
   if (count == 1)
     return 0;
   // The batch's mean-loss gradient is the micro-batches' mean-loss gradients weighted by
-  // their share of the examples, summed in micro-batch order (whichever thread ran them).
-  for (int64_t c = 0; c < count; ++c) {
-    const float share = float(double(chunks_[static_cast<size_t>(c)].count) / double(n));
+  // their share of the examples, summed in micro-batch order (whichever thread ran them), in
+  // blocks that stay in L1 while every micro-batch's part is added; each thread sums its own
+  // range of every gradient (each value's sum in the same order: the same bits on any number
+  // of threads), where one thread summing them all left the others idle.
+  std::vector<float> shares;
+  for (const Chunk &k : chunks_)
+    shares.push_back(float(double(k.count) / double(n)));
+  return sideBySide(threads_, [&](int t) {
+    const size_t block = 1024;
     for (size_t p = 0; p < grads_.size(); ++p) {
+      const size_t size = grads_[p].number_of_elements();
+      const size_t begin = size * size_t(t) / size_t(threads_), end = size * size_t(t + 1) / size_t(threads_);
       float *total = grads_[p].data();
-      const float *part = partials_[static_cast<size_t>(c)][p].data();
-      for (size_t i = 0, size = grads_[p].number_of_elements(); i < size; ++i)
-        total[i] = (c == 0 ? 0.f : total[i]) + share * part[i];
+      for (size_t b = begin; b < end; b += block)
+        for (int64_t c = 0; c < count; ++c) {
+          const float share = shares[static_cast<size_t>(c)];
+          const float *part = partials_[static_cast<size_t>(c)][p].data();
+          for (size_t i = b, e = std::min(end, b + block); i < e; ++i)
+            total[i] = (c == 0 ? 0.f : total[i]) + share * part[i];
+        }
     }
+    return 0;
+  });
+}
+
+int inferSideBySide(int (*infer)(void **), Buffer<float> &x, const std::vector<Buffer<float>> &params,
+                    Buffer<float> &probs) {
+  const int batchDim = x.dimensions() - 1, n = x.dim(batchDim).extent();
+  const int shares = std::max(1, std::min(teamThreads(), n));
+  struct Share {
+    Buffer<float> x, probs;
+    std::vector<Buffer<float>> params; // its own headers, as a micro-batch's
+  };
+  std::vector<Share> s(static_cast<size_t>(shares));
+  for (int k = 0; k < shares; ++k) {
+    const int first = n * k / shares, count = n * (k + 1) / shares - first;
+    Share &share = s[static_cast<size_t>(k)];
+    share.x = x.cropped(batchDim, x.dim(batchDim).min() + first, count);
+    share.x.set_min(std::vector<int>(size_t(x.dimensions()), 0));
+    share.probs = probs.cropped(1, probs.dim(1).min() + first, count);
+    share.probs.set_min({0, 0});
+    share.params.assign(params.begin(), params.end());
   }
-  return 0;
+  return sideBySide(shares, [&](int k) {
+    Share &share = s[static_cast<size_t>(k)];
+    std::vector<void *> args = inferArgs(share.x, share.params, share.probs);
+    return infer(args.data());
+  });
 }
 
 } // namespace lenetc

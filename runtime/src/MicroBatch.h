@@ -9,8 +9,8 @@
 // loss: the same optimizer step as one call, up to float rounding.
 //
 // On several threads the micro-batches run side by side as tasks of the thread team
-// (ThreadTeam.h), each call's own parallel loops in order on its thread (MicroBatch.cpp says
-// why; docs/design.md has the timings of both choices).
+// (ThreadTeam.h), at least one per thread, each call's own parallel loops in order on its
+// thread (MicroBatch.cpp says why; docs/design.md has the timings of both choices).
 #pragma once
 
 #include "lenetc/ModelInfo.h"
@@ -31,8 +31,11 @@ public:
   using Call = std::function<int(std::vector<void *> &args, halide_buffer_t *x, halide_buffer_t *y)>;
 
   // grads: the buffers the step's gradient goes to, one per parameter (as the pipeline's);
-  // threads: the thread team's (setThreads), which runs the micro-batches.
-  MicroBatchedStep(std::vector<Halide::Runtime::Buffer<float>> &grads, int64_t microBatch, int threads = 1);
+  // threads: the thread team's (setThreads), which runs the micro-batches; onePerThread: a
+  // batch that fits in one micro-batch is split too, one per thread (not for a batch whose
+  // statistics the step needs whole).
+  MicroBatchedStep(std::vector<Halide::Runtime::Buffer<float>> &grads, int64_t microBatch, int threads = 1,
+                   bool onePerThread = false);
 
   // One step on x's batch (its last dimension) and their labels y: leaves in the gradient
   // buffers the gradient of the mean loss over the batch; loss() is that mean loss and
@@ -63,8 +66,16 @@ private:
   std::vector<Chunk> chunks_;
   int64_t microBatch_;
   int threads_;
+  bool onePerThread_;
   double loss_ = 0;
   int64_t correct_ = 0;
 };
+
+// Inference on x's batch into probs (classes x batch) on the CPU: a share of the batch per
+// thread of the team, the shares' calls side by side (ThreadTeam.h: sideBySide). Each
+// example's probabilities are its own: the same bits as one call. Returns 0 or the first
+// failing call's error code.
+int inferSideBySide(int (*infer)(void **), Halide::Runtime::Buffer<float> &x,
+                    const std::vector<Halide::Runtime::Buffer<float>> &params, Halide::Runtime::Buffer<float> &probs);
 
 } // namespace lenetc

@@ -1,5 +1,7 @@
 #include "Optimizer.h"
 
+#include "ThreadTeam.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -32,47 +34,55 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
   // The optimizer is chosen once per step, not per element: a string compare per element
   // cost a tenth of lenetc_bench's time (most of it at small batches).
   const bool adam = c.name == "adam", rmsprop = c.name == "rmsprop";
-  for (size_t p = 0; p < params.size(); ++p) {
-    if (state_[p]) {
-      std::copy(grads[p].begin(), grads[p].end(), params[p].begin());
-      continue;
-    }
-    float *w = params[p].data();
-    const float *g0 = grads[p].data();
-    const size_t n = params[p].size();
-    float *s0 = k > 0 ? slots_[p * k].data() : nullptr;
-    float *s1 = k > 1 ? slots_[p * k + 1].data() : nullptr;
-    if (adam) {
-      for (size_t i = 0; i < n; ++i) {
-        double g = g0[i] + c.weightDecay * w[i];
-        s0[i] = float(c.beta1 * s0[i] + (1 - c.beta1) * g);
-        s1[i] = float(c.beta2 * s1[i] + (1 - c.beta2) * g * g);
-        w[i] = float(w[i] - adamLr * s0[i] / (std::sqrt(double(s1[i])) + c.eps));
+  // Each element's update is its own: the team's threads take a range of every parameter
+  // each (the same bits on any number of threads; Adam's square roots in double cost a
+  // noticeable part of a two-thread step done by one thread).
+  const int threads = teamThreads();
+  sideBySide(threads, [&](int t) {
+    for (size_t p = 0; p < params.size(); ++p) {
+      const size_t size = params[p].size();
+      const size_t begin = size * size_t(t) / size_t(threads), end = size * size_t(t + 1) / size_t(threads);
+      if (state_[p]) {
+        std::copy(grads[p].begin() + long(begin), grads[p].begin() + long(end), params[p].begin() + long(begin));
+        continue;
       }
-    } else if (rmsprop) {
-      for (size_t i = 0; i < n; ++i) {
-        double g = g0[i] + c.weightDecay * w[i];
-        s0[i] = float(c.rho * s0[i] + (1 - c.rho) * g * g);
-        double update = lr * g / std::sqrt(double(s0[i]) + c.eps); // Keras: sqrt(ms + eps)
-        if (s1) {
-          s1[i] = float(c.momentum * s1[i] + update);
-          update = s1[i];
+      float *w = params[p].data();
+      const float *g0 = grads[p].data();
+      float *s0 = k > 0 ? slots_[p * k].data() : nullptr;
+      float *s1 = k > 1 ? slots_[p * k + 1].data() : nullptr;
+      if (adam) {
+        for (size_t i = begin; i < end; ++i) {
+          double g = g0[i] + c.weightDecay * w[i];
+          s0[i] = float(c.beta1 * s0[i] + (1 - c.beta1) * g);
+          s1[i] = float(c.beta2 * s1[i] + (1 - c.beta2) * g * g);
+          w[i] = float(w[i] - adamLr * s0[i] / (std::sqrt(double(s1[i])) + c.eps));
         }
-        w[i] = float(w[i] - update);
-      }
-    } else if (s0) { // sgd with momentum (PyTorch: v = m v + g; Nesterov steps along g + m v)
-      for (size_t i = 0; i < n; ++i) {
-        double g = g0[i] + c.weightDecay * w[i];
-        s0[i] = float(c.momentum * s0[i] + g);
-        w[i] = float(w[i] - lr * (c.nesterov ? g + c.momentum * s0[i] : s0[i]));
-      }
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        double g = g0[i] + c.weightDecay * w[i];
-        w[i] = float(w[i] - lr * g);
+      } else if (rmsprop) {
+        for (size_t i = begin; i < end; ++i) {
+          double g = g0[i] + c.weightDecay * w[i];
+          s0[i] = float(c.rho * s0[i] + (1 - c.rho) * g * g);
+          double update = lr * g / std::sqrt(double(s0[i]) + c.eps); // Keras: sqrt(ms + eps)
+          if (s1) {
+            s1[i] = float(c.momentum * s1[i] + update);
+            update = s1[i];
+          }
+          w[i] = float(w[i] - update);
+        }
+      } else if (s0) { // sgd with momentum (PyTorch: v = m v + g; Nesterov steps along g + m v)
+        for (size_t i = begin; i < end; ++i) {
+          double g = g0[i] + c.weightDecay * w[i];
+          s0[i] = float(c.momentum * s0[i] + g);
+          w[i] = float(w[i] - lr * (c.nesterov ? g + c.momentum * s0[i] : s0[i]));
+        }
+      } else {
+        for (size_t i = begin; i < end; ++i) {
+          double g = g0[i] + c.weightDecay * w[i];
+          w[i] = float(w[i] - lr * g);
+        }
       }
     }
-  }
+    return 0;
+  });
 }
 
 void LrSchedule::endEpoch(int64_t epochsDone, double monitoredLoss) {

@@ -210,4 +210,14 @@ int setThreads(int threads) {
 
 int teamThreads() { return team().size(); }
 
+namespace {
+// One piece of sideBySide as a task: the team hands its tasks a byte pointer.
+int runPiece(void *, int i, uint8_t *closure) { return (*reinterpret_cast<const std::function<int(int)> *>(closure))(i); }
+} // namespace
+
+int sideBySide(int count, const std::function<int(int)> &piece) {
+  auto *closure = reinterpret_cast<uint8_t *>(const_cast<std::function<int(int)> *>(&piece));
+  return team().parFor(nullptr, runPiece, 0, count, closure);
+}
+
 } // namespace lenetc

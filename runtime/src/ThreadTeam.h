@@ -12,6 +12,8 @@
 // changes only who does the work, never the bits.
 #pragma once
 
+#include <functional>
+
 namespace lenetc {
 
 // From now on Halide's parallel loops run on `threads` threads, the caller's included (1: in
@@ -21,5 +23,11 @@ int setThreads(int threads);
 
 // The team's size (1 before setThreads).
 int teamThreads();
+
+// Runs piece(0), ..., piece(count - 1) as `count` tasks of the team, side by side, each
+// piece's own parallel loops in order on its thread: calls that each take a share of a batch
+// scale better than one call whose ~25 parallel loops the threads share (docs/design.md).
+// Returns 0 or a failing piece's result.
+int sideBySide(int count, const std::function<int(int)> &piece);
 
 } // namespace lenetc

@@ -209,7 +209,8 @@ Evaluation evaluate(const ModelInfo &m, const Pipelines &pipes, std::vector<std:
     Buffer<float> x = inputBuffer(m, e.x.data() + start * size, n);
     Buffer<float> p(m.classes, static_cast<int>(n));
     std::vector<void *> args = inferArgs(x, pb, p);
-    if (callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), p.raw_buffer()}) != 0)
+    if ((pipes.gpu ? callPipeline(pipes.infer, args, args.size() - 1, {x.raw_buffer(), p.raw_buffer()})
+                   : inferSideBySide(pipes.infer, x, pb, p)) != 0)
       throw Error("the inference pipeline failed");
     for (int64_t i = 0; i < n; ++i) {
       int label = e.y[start + i], best = 0;
@@ -530,12 +531,14 @@ Error divergence(const std::string &what, int64_t epoch, int64_t step, const std
 // The training step's buffers: one batch of inputs (this rank's share of it), the
 // parameters and their gradients in place, and the step split into micro-batches.
 struct StepBuffers {
-  // A GPU wants its batches whole; so does batchnorm's whole-batch normalization.
+  // A GPU wants its batches whole; so does batchnorm's whole-batch normalization (ghost batch
+  // norm's micro-batches are its statistics' batches: not split further per thread).
   StepBuffers(const ModelInfo &m, const Options &o, TrainState &s, const Pipelines &pipes, int64_t batchCap,
               int threads)
       : x(static_cast<size_t>(batchCap * exampleSize(m))), y(static_cast<size_t>(batchCap)), grads(gradients(m)),
         params(paramBuffers(m, s.params)), gradBuffers(paramBuffers(m, grads)),
-        step(gradBuffers, pipes.gpu || (m.batchStatistics && !o.ghostBatchNorm) ? batchCap : kMicroBatch, threads) {}
+        step(gradBuffers, pipes.gpu || (m.batchStatistics && !o.ghostBatchNorm) ? batchCap : kMicroBatch, threads,
+             !pipes.gpu && !m.batchStatistics) {}
   static std::vector<std::vector<float>> gradients(const ModelInfo &m) {
     std::vector<std::vector<float>> g;
     for (int i = 0; i < m.numParams; ++i)

@@ -217,9 +217,11 @@ TEST_F(Golden, MicroBatchesOnThreadsGiveTheSameBitsAsInOrder) {
   };
   const int threadsBefore = lenetc::teamThreads();
   lenetc::setThreads(4);
-  for (auto [microBatch, threads] : {std::pair{1, 2}, {2, 2}, {3, 4}}) {
+  for (auto [microBatch, threads, onePerThread] :
+       {std::tuple{1, 2, false}, {2, 2, false}, {3, 4, false}, {kBatch, 2, true}}) {
     std::vector<Buffer<float>> inOrder = gradientBuffers(), onThreads = gradientBuffers();
-    lenetc::MicroBatchedStep serial(inOrder, microBatch, threads), concurrent(onThreads, microBatch, threads);
+    lenetc::MicroBatchedStep serial(inOrder, microBatch, threads, onePerThread),
+        concurrent(onThreads, microBatch, threads, onePerThread);
     lenetc::setThreads(1);
     ASSERT_EQ(serial.run(call, x, y, params, noiseValues()), 0);
     lenetc::setThreads(4);
@@ -265,6 +267,23 @@ TEST_F(Golden, InferenceMatchesPyTorch) {
   std::vector<void *> args = lenetc::inferArgs(x, params, probs);
   ASSERT_EQ(model.infer(args.data()), 0);
   expectMatches(probs.data(), golden["probs"], golden["probs.f32err"].at(0), "probabilities");
+}
+
+TEST_F(Golden, InferenceSideBySideGivesTheSameBitsAsOneCall) {
+  // The trainer's evaluation runs a share of the batch per thread (inferSideBySide): each
+  // example's probabilities are those of one call on the whole batch, on 1, 2 and 3 threads.
+  Buffer<float> whole(model.classes, kBatch);
+  std::vector<void *> args = lenetc::inferArgs(x, params, whole);
+  ASSERT_EQ(model.infer(args.data()), 0);
+  const int threadsBefore = lenetc::teamThreads();
+  for (int threads : {1, 2, 3}) {
+    lenetc::setThreads(threads);
+    Buffer<float> shared(model.classes, kBatch);
+    shared.fill(-1.f);
+    ASSERT_EQ(lenetc::inferSideBySide(model.infer, x, params, shared), 0);
+    EXPECT_EQ(0, std::memcmp(whole.data(), shared.data(), whole.size_in_bytes())) << threads << " threads";
+  }
+  lenetc::setThreads(threadsBefore);
 }
 
 TEST_F(Golden, AnyBatchSizeWithoutRecompiling) {

@@ -7,10 +7,12 @@
 #include "Init.h"
 #include "Optimizer.h"
 #include "Options.h"
+#include "ThreadTeam.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -147,6 +149,45 @@ TEST(Optimizer, RmspropMatchesTheFormula) {
   auto w = one(1.0f);
   rms.step(w, one(0.5f), 0.01);                                         // s = 0.1 * 0.25 = 0.025
   EXPECT_NEAR(w[0][0], 1 - 0.01 * 0.5 / std::sqrt(0.025 + 1e-7), 1e-6); // Keras: sqrt(ms + eps)
+}
+
+TEST(Optimizer, ThreadsGiveTheSameBits) {
+  // The team's threads update ranges of every parameter: on 1, 2 and 3 threads, every
+  // optimizer gives the same bits, and a state tensor (batchnorm's running statistics) is
+  // copied whole, not trained.
+  const int threadsBefore = teamThreads();
+  const std::vector<int64_t> sizes{1001, 7, 1, 5};
+  const std::vector<bool> state{false, false, false, true};
+  std::vector<std::vector<float>> grads;
+  for (int64_t size : sizes) {
+    grads.emplace_back();
+    for (int64_t i = 0; i < size; ++i)
+      grads.back().push_back(std::sin(0.37f * float(i + size)));
+  }
+  for (const char *name : {"sgd", "adam", "rmsprop"}) {
+    OptimizerConfig c;
+    c.name = name;
+    c.momentum = 0.9;
+    c.weightDecay = 1e-3;
+    std::vector<std::vector<std::vector<float>>> results;
+    for (int threads : {1, 2, 3}) {
+      setThreads(threads);
+      Optimizer opt(c, sizes, state);
+      std::vector<std::vector<float>> w;
+      for (int64_t size : sizes)
+        w.emplace_back(static_cast<size_t>(size), 0.5f);
+      for (int step = 0; step < 3; ++step)
+        opt.step(w, grads, 0.01);
+      results.push_back(w);
+    }
+    EXPECT_EQ(results[0][3], grads[3]) << name << ": the state tensor is copied";
+    EXPECT_NE(results[0][0], std::vector<float>(1001, 0.5f)) << name << ": trained";
+    for (size_t t = 1; t < results.size(); ++t)
+      for (size_t p = 0; p < sizes.size(); ++p)
+        EXPECT_EQ(0, std::memcmp(results[0][p].data(), results[t][p].data(), results[0][p].size() * sizeof(float)))
+            << name << ", parameter " << p << ", " << t + 1 << " threads";
+  }
+  setThreads(threadsBefore);
 }
 
 TEST(LrSchedule, StepAndPlateau) {
