@@ -3,9 +3,9 @@
 // update) and inference, examples per second (median of repeats), and batch-1 latency (the
 // one-example pipeline, infer_one). A training step runs as the trainer runs it: in
 // micro-batches of --micro-batch examples (default: the trainer's, runtime/src/MicroBatch.h;
-// 0: the whole batch in one call), at least one per thread side by side, and inference as a
-// share of the batch per thread side by side (--side-by-side 0: a batch of at most one
-// micro-batch, and inference, as one call whose parallel loops the threads share).
+// 0: the whole batch in one call), at least one per thread side by side, and inference as
+// the trainer's evaluation runs it, in shares side by side (--side-by-side 0: a batch of at
+// most one micro-batch, and inference, as one call whose parallel loops the threads share).
 //   lenetc_bench --threads N [--repeat-s S] [--repeats R] [--micro-batch M] [--side-by-side 0|1]
 //                [--only train|infer[:BATCH]]
 // prints one JSON object per line; --only runs one mode (and batch), e.g. under `perf record`.

@@ -71,10 +71,12 @@ private:
   int64_t correct_ = 0;
 };
 
-// Inference on x's batch into probs (classes x batch) on the CPU: a share of the batch per
-// thread of the team, the shares' calls side by side (ThreadTeam.h: sideBySide). Each
-// example's probabilities are its own: the same bits as one call. Returns 0 or the first
-// failing call's error code.
+// Inference on x's batch into probs (classes x batch) on the CPU: the batch in balanced
+// shares of at most 128 examples, their calls side by side on the thread team
+// (ThreadTeam.h: sideBySide). The same bits on any number of threads; against one call on
+// the whole batch, the same up to float rounding (a schedule's tiles of examples may round
+// an example differently with the call's size). Returns 0 or the first failing call's error
+// code.
 int inferSideBySide(int (*infer)(void **), Halide::Runtime::Buffer<float> &x,
                     const std::vector<Halide::Runtime::Buffer<float>> &params, Halide::Runtime::Buffer<float> &probs);
 
