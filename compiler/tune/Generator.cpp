@@ -629,13 +629,25 @@ private:
   }
 
   // Training-mode batchnorm: its statistics' two sums over the batch (channelSum), then the
-  // normalization, elementwise. The statistics are per channel: small, at root.
+  // normalization, elementwise. The statistics are per channel: small, at root. Read only by
+  // activations, the normalization (a multiply-add) is computed inside them, not stored: its
+  // gradients read the batchnorm's input, not its result, and a pass over maps the size of
+  // C1's costs more than the multiply-add computed again in an activation's gradient.
   void batchNorm(const LoweredOp &op) {
     const LoweredOp *in = operand(op, 0);
     for (const char *role : {"sum", "squares"})
       channelSum(op, role, in, in && channelsInner(*in));
     for (const char *role : {"mean", "var", "invstd"})
       line(helper(op, role), call("compute_root"));
+    // (Its gradients and running statistics name its result to reach its statistics, and
+    // read its input.)
+    const bool onlyActivations = std::all_of(op.users.begin(), op.users.end(), [&](int u) {
+      const std::string &kind = p_.ops[u].kind;
+      return p_.ops[u].activation || kind == "batchnorm_grad_input" || kind == "batchnorm_grad_scale" ||
+             kind == "batchnorm_running";
+    });
+    if (onlyActivations)
+      return line(op.name, call("compute_inline"));
     elementwise(op);
   }
 
