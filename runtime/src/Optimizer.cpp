@@ -35,8 +35,7 @@ void Optimizer::step(std::vector<std::vector<float>> &params, const std::vector<
   // cost a tenth of lenetc_bench's time (most of it at small batches).
   const bool adam = c.name == "adam", rmsprop = c.name == "rmsprop";
   // Each element's update is its own: the team's threads take a range of every parameter
-  // each (the same bits on any number of threads; Adam's square roots in double cost a
-  // noticeable part of a two-thread step done by one thread).
+  // each (the same bits on any number of threads), not one thread while the others wait.
   const int threads = teamThreads();
   sideBySide(threads, [&](int t) {
     for (size_t p = 0; p < params.size(); ++p) {
