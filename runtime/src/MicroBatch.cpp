@@ -17,6 +17,15 @@ MicroBatchedStep::MicroBatchedStep(std::vector<Buffer<float>> &grads, int64_t mi
 
 namespace {
 
+// Examples [first, first + count) of a batch (its last dimension), their coordinates
+// starting at 0 as a whole batch's do.
+template <typename T> Buffer<T> examples(const Buffer<T> &batch, int64_t first, int64_t count) {
+  const int last = batch.dimensions() - 1;
+  Buffer<T> view = batch.cropped(last, static_cast<int>(first), static_cast<int>(count));
+  view.translate(last, -static_cast<int>(first));
+  return view;
+}
+
 int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
   std::vector<void *> args =
       trainStepArgs(k.x, k.y, k.noise.data() ? k.noise.raw_buffer() : nullptr, k.params, k.loss, k.correct, *k.out);
@@ -27,8 +36,7 @@ int callChunk(const MicroBatchedStep::Call &call, MicroBatchedStep::Chunk &k) {
 
 int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y, std::vector<Buffer<float>> &params,
                           const int32_t *noise) {
-  const int batchDim = x.dimensions() - 1;
-  const int64_t n = x.dim(batchDim).extent();
+  const int64_t n = x.dim(x.dimensions() - 1).extent();
   // Balanced micro-batches (100 examples: 50 + 50, not 64 + 36), in order, as many as keep
   // every thread busy (130 on 2 threads: 4 x 32-33, not 3 x 43-44; with onePerThread, 64 on
   // 2 threads: 2 x 32).
@@ -47,11 +55,8 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
     Chunk &k = chunks_[static_cast<size_t>(c)];
     k.first = c * n / count;
     k.count = (c + 1) * n / count - k.first;
-    // Views of the micro-batch, its batch coordinates starting at 0 as a whole batch's do.
-    k.x = x.cropped(batchDim, static_cast<int>(k.first), static_cast<int>(k.count));
-    k.x.translate(batchDim, -static_cast<int>(k.first));
-    k.y = y.cropped(0, static_cast<int>(k.first), static_cast<int>(k.count));
-    k.y.translate(0, -static_cast<int>(k.first));
+    k.x = examples(x, k.first, k.count);
+    k.y = examples(y, k.first, k.count);
     // Each call gets its own buffer headers for the shared parameters: a call marks its
     // inputs' host_dirty flags, and concurrent calls must not write the same header.
     k.params.assign(params.begin(), params.end());
@@ -117,7 +122,7 @@ int MicroBatchedStep::run(const Call &call, Buffer<float> &x, Buffer<int32_t> &y
 
 int inferSideBySide(int (*infer)(void **), Buffer<float> &x, const std::vector<Buffer<float>> &params,
                     Buffer<float> &probs) {
-  const int batchDim = x.dimensions() - 1, n = x.dim(batchDim).extent();
+  const int n = x.dim(x.dimensions() - 1).extent();
   // Balanced shares of at most 128 examples, whatever the threads: an example's
   // probabilities can differ in the last bit with the size of the call it is in (a
   // schedule's tiles of examples), never with the number of threads. (Shares of 64 cost 3%
@@ -132,10 +137,8 @@ int inferSideBySide(int (*infer)(void **), Buffer<float> &x, const std::vector<B
   for (int k = 0; k < shares; ++k) {
     const int first = n * k / shares, count = n * (k + 1) / shares - first;
     Share &share = s[static_cast<size_t>(k)];
-    share.x = x.cropped(batchDim, x.dim(batchDim).min() + first, count);
-    share.x.set_min(std::vector<int>(size_t(x.dimensions()), 0));
-    share.probs = probs.cropped(1, probs.dim(1).min() + first, count);
-    share.probs.set_min({0, 0});
+    share.x = examples(x, first, count);
+    share.probs = examples(probs, first, count);
     share.params.assign(params.begin(), params.end());
   }
   return sideBySide(shares, [&](int k) {
