@@ -609,7 +609,8 @@ private:
     // (`<op>.per_example` for an op's one sum, as the schedule files name a bias gradient's.)
     const std::string sumName = helper(op, role),
                       perExample = (role == "sum" ? op.name : sumName) + ".per_example";
-    int C = op.extents[0];
+    // (A batchnorm's extents are its maps', a gradient's its channels'.)
+    const int C = op.extents.size() == 4 ? op.extents[2] : op.extents[0];
     int dl = L / 2; // doubles per vector
     Halide::Func sum = op.helpers.at(role); // a handle
     if (sum.update(0).get_schedule().rvars().size() == 1) {
@@ -621,6 +622,21 @@ private:
     line(sumName, call("compute_root"));
     update(sumName, 0, call("rfactor", {"r.z", "n", perExample}));
     line(perExample, call("compute_root") + parallelN(size));
+    // Few channels stored planes apart (C1's 6): an example's sums run in vectors along x,
+    // a vector of lanes per channel (rfactor), summed into the channel's at the end.
+    const int W = over ? over->extents[0] : 0;
+    const int lanes = W % dl == 0 ? dl : W % (dl / 2) == 0 ? dl / 2 : 0;
+    if (!channelsInner && C <= 16 && lanes >= 2 && over->extents.size() == 4) {
+      const std::string lanesName = perExample + ".lanes";
+      update(perExample, 0,
+             call("split", {"r.x", "rxo", "rxi", lanes}) + call("rfactor", {"rxi", "lane", lanesName}) +
+                 call("reorder", {"rxi", "c", "n"}) + parallelN(size));
+      line(lanesName, call("compute_at", {perExample, "n"}) + call("reorder_storage", {"lane", "c", "n"}) +
+                          call("vectorize", {"lane", lanes}));
+      update(lanesName, 0,
+             call("reorder", {"lane", "c", "rxo", "r.y", "n"}) + call("vectorize", {"lane"}) + call("unroll", {"c"}));
+      return;
+    }
     update(perExample, 0,
            call("reorder", {"c", "r.x", "r.y", "n"}) + parallelN(size) +
                (channelsInner && C >= dl ? call("vectorize", {"c", dl, "GuardWithIf"})
