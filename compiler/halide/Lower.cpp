@@ -294,7 +294,7 @@ void ConvOp::lowerToHalide(OpLowering &cx) {
 }
 void ConvGradInputOp::lowerToHalide(OpLowering &cx) {
   cx.define(hl::convGradInput(cx.name(), cx.in(0), cx.in(1),
-                              lenetc::convSpec(*this, getResult(), lenetc::shapeOf(dout())[1])));
+                              lenetc::convSpec(*this, getResult(), lenetc::shapeOf(dout())[1]), cx.batch()));
 }
 void ConvGradWeightOp::lowerToHalide(OpLowering &cx) {
   cx.define(hl::convGradWeight(cx.name(), cx.in(0), cx.in(1),

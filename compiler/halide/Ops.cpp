@@ -257,23 +257,33 @@ Func correctCount(const std::string &name, Func logits, Func labels, int classes
 
 // --- backward ------------------------------------------------------------------------
 
-Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s) {
+Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s, Expr batch) {
   Var x("x"), y("y"), c("c"), n("n"), kx("kx"), ky("ky"), ci("ci"), co("co"), ox("ox"), oy("oy"), f("f");
   const Window &win = s.window;
   const int k = win.size;
   // The transposed convolution, as a direct sum: each input position gathers dout over the
   // windows that cover it, weighted by the filter entry that joined them. It costs what the
-  // forward conv costs and vectorizes along x like it, with no im2col matrix in between.
-  // dout is zero outside the conv's output (`.padded`, a Func a schedule can store per
-  // example) and the weight a Func of its own (`.weights`: a table conv's expanded).
-  Func bounded = BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
-  Func padded(halideName(name) + "__padded");
-  padded(ox, oy, f, n) = bounded(ox, oy, f, n);
+  // forward conv costs, with no im2col matrix in between. The weight is a Func of its own
+  // (`.weights`: a table conv's expanded).
   Func wd = denseWeight(name, w, s);
   Func wk(halideName(name) + "__weights");
   wk(kx, ky, ci, co) = wd(kx, ky, ci, co);
+  const bool onePosition = win.stride == 1 && win.outWidth() < k && win.outHeight() < k;
+  // An input of fewer channels than the narrowest CPU vector (8 floats) has no vectors of
+  // channels, and a row of it is wider than dout's by the window: vectorized along x, a
+  // third to a half of the multiply-adds would read zeros. Its sum runs over exactly the
+  // window offsets that reach dout, for a schedule that vectorizes over examples: dout is
+  // copied per block of them (`.dout`, zero past the batch: a block may round it up).
+  const bool exact = !onePosition && win.channels < kFewChannels;
+  Func bounded = exact ? BoundaryConditions::constant_exterior(
+                             dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}, {Expr(), Expr()}, {0, batch}})
+                       : BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
+  // Otherwise dout is zero outside the conv's output (`.padded`, a Func a schedule can store
+  // per example) and the sum vectorizes along x like the forward conv.
+  Func padded(halideName(name) + (exact ? "__dout" : "__padded"));
+  padded(ox, oy, f, n) = bounded(ox, oy, f, n);
   Expr term;
-  if (win.stride == 1 && win.outWidth() < k && win.outHeight() < k) {
+  if (onePosition) {
     // Fewer output positions than window offsets (the classic LeNet-5's C5: a 5x5 window on
     // 5x5 maps, one output position): the sum runs over dout's positions instead, each
     // reaching the input through one filter entry (zero outside the window), where C5's
@@ -290,8 +300,9 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
     // Only the window rows that reach dout's rows: Halide trims the r.y loop to them for
     // each row y (a condition on the row alone, uniform across a vector along x). Near the
     // top and bottom edges the full window would mostly multiply `.padded`'s zeros: C3's
-    // 14 rows would run 70 window rows where 50 reach dout.
-    r.where(py >= 0 && py <= (win.outHeight() - 1) * win.stride);
+    // 14 rows would run 70 window rows where 50 reach dout. The exact sum trims r.x too.
+    Expr rows = py >= 0 && py <= (win.outHeight() - 1) * win.stride;
+    r.where(exact ? rows && px >= 0 && px <= (win.outWidth() - 1) * win.stride : rows);
     term = wk(r.x, r.y, c, r.z) * padded(px / win.stride, py / win.stride, r.z, n);
     if (win.stride > 1)
       term = select(px % win.stride == 0 && py % win.stride == 0, term, 0.f);

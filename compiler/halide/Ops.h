@@ -82,7 +82,11 @@ Halide::Func dropout(const std::string &name, Halide::Func in, Halide::Func nois
 Halide::Expr dropoutUniform(Halide::Expr seed, Halide::Expr example, Halide::Expr index);
 
 // --- backward ------------------------------------------------------------------------
-Halide::Func convGradInput(const std::string &name, Halide::Func dout, Halide::Func w, const ConvSpec &s);
+// Inputs of fewer channels than kFewChannels get the exact sum (helper `.dout`), others the
+// sum along zero-padded rows (helper `.padded`).
+constexpr int kFewChannels = 8;
+Halide::Func convGradInput(const std::string &name, Halide::Func dout, Halide::Func w, const ConvSpec &s,
+                           Halide::Expr batch);
 Halide::Func convGradWeight(const std::string &name, Halide::Func dout, Halide::Func in, const ConvSpec &s,
                             Halide::Expr batch);
 // dout summed over everything but the channel: rank 4 (x, y, c, n) or 2 (i, n).

@@ -133,6 +133,10 @@ const std::vector<ConvCase> &convCases() {
       {2, 3, 5, 5, 4, 5, 1, 0, {}},                            // classic C5-like: one position
       {2, 2, 6, 6, 3, 5, 1, 1, {}},                            // 4x4 outputs, padded
       {1, 3, 5, 5, 2, 4, 1, 0, {{0, 2}, {1}}},                 // 2x2 outputs, table
+      // At least hl::kFewChannels input channels: the input gradient along zero-padded rows
+      // (fewer: the exact sum, every case above).
+      {2, 8, 7, 7, 3, 3, 1, 1, {}},                            // padded
+      {1, 9, 8, 8, 2, 3, 2, 0, {}},                            // stride 2
   };
   return cases;
 }
@@ -184,7 +188,7 @@ TEST(HalideOps, ConvGradients) {
     Tensor<double> dout = asFloat(ref::random<double>(out.shape, rng));
     Expr batch = cc.n;
     Func fin = toFunc(d.in, "in"), fw = toFunc(d.w, "w"), fb = toFunc(d.b, "b"), fdout = toFunc(dout, "dout");
-    Tensor<double> gin = realize(hl::convGradInput("gi", fdout, fw, spec(cc)), d.in.shape);
+    Tensor<double> gin = realize(hl::convGradInput("gi", fdout, fw, spec(cc), batch), d.in.shape);
     Tensor<double> gw = realize(hl::convGradWeight("gw", fdout, fin, spec(cc), batch), d.w.shape);
     Tensor<double> gb = realize(hl::biasGrad("gb", fdout, 4, out.shape[2], out.shape[3], batch), d.b.shape);
 
