@@ -30,15 +30,23 @@ def main():
         "lenetc --ghost-batch-norm": "lenet5_bn-ghost-seed{}.csv",
         "PyTorch": "torch-bn-seed{}.json",
     }
-    print("| run | final test accuracy, seeds 0-9 | mean, seeds 0-4 | mean, seeds 0-9 | epochs 6-10, all seeds |")
+    print("| run | final test accuracy, seeds 0-9 | mean, seeds 0-4 | mean, seeds 0-9 (sd) | epochs 6-10, all seeds |")
     print("|---|---|---|---|---|")
+    finals_of = {}
     for name, pattern in runs.items():
         histories = [test_accuracies(os.path.join(RESULTS, pattern.format(s))) for s in SEEDS]
-        finals = [h[-1] for h in histories]
+        finals = finals_of[name] = [h[-1] for h in histories]
         late = [a for h in histories for a in h[5:10]]
-        print("| {} | {} | {:.4f} | {:.4f} | {:.4f} |".format(
+        print("| {} | {} | {:.4f} | {:.4f} ({:.3f}) | {:.4f} |".format(
             name, " ".join(f"{a:.4f}" for a in finals), statistics.mean(finals[:5]), statistics.mean(finals),
-            statistics.mean(late)))
+            statistics.stdev(finals), statistics.mean(late)))
+    # Welch's t of the two means over seeds 0-9: |t| well under 2 is a difference chance
+    # alone makes this often.
+    a, b = finals_of["lenetc"], finals_of["PyTorch"]
+    se = (statistics.variance(a) / len(a) + statistics.variance(b) / len(b)) ** 0.5
+    print()
+    print("lenetc - PyTorch over seeds 0-9: {:+.4f}, Welch's t {:+.2f}".format(
+        statistics.mean(a) - statistics.mean(b), (statistics.mean(a) - statistics.mean(b)) / se))
 
 
 if __name__ == "__main__":
