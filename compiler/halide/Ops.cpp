@@ -275,9 +275,10 @@ Func convGradInput(const std::string &name, Func dout, Func w, const ConvSpec &s
   // window offsets that reach dout, for a schedule that vectorizes over examples: dout is
   // copied per block of them (`.dout`, zero past the batch: a block may round it up).
   const bool exact = !onePosition && win.channels < kFewChannels;
-  Func bounded = exact ? BoundaryConditions::constant_exterior(
-                             dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}, {Expr(), Expr()}, {0, batch}})
-                       : BoundaryConditions::constant_exterior(dout, 0.f, {{0, win.outWidth()}, {0, win.outHeight()}});
+  Region inside = {{0, win.outWidth()}, {0, win.outHeight()}};
+  if (exact)
+    inside.insert(inside.end(), {Range(), Range(0, batch)}); // any channel; the batch
+  Func bounded = BoundaryConditions::constant_exterior(dout, 0.f, inside);
   // Otherwise dout is zero outside the conv's output (`.padded`, a Func a schedule can store
   // per example) and the sum vectorizes along x like the forward conv.
   Func padded(halideName(name) + (exact ? "__dout" : "__padded"));

@@ -624,9 +624,9 @@ private:
     line(perExample, call("compute_root") + parallelN(size));
     // Few channels stored planes apart (C1's 6): an example's sums run in vectors along x,
     // a vector of lanes per channel (rfactor), summed into the channel's at the end.
-    const int W = over ? over->extents[0] : 0;
-    const int lanes = W % dl == 0 ? dl : W % (dl / 2) == 0 ? dl / 2 : 0;
-    if (!channelsInner && C <= 16 && lanes >= 2 && over->extents.size() == 4) {
+    const int W = over && over->extents.size() == 4 ? over->extents[0] : 0;
+    const int lanes = W <= 0 ? 0 : W % dl == 0 ? dl : W % (dl / 2) == 0 ? dl / 2 : 0;
+    if (!channelsInner && C <= 16 && lanes >= 2) {
       const std::string lanesName = perExample + ".lanes";
       update(perExample, 0,
              call("split", {"r.x", "rxo", "rxi", lanes}) + call("rfactor", {"rxi", "lane", lanesName}) +
@@ -814,9 +814,9 @@ private:
   // accumulates in registers, over the filters and the window offsets that reach dout (no
   // multiply-add reads a zero). dout is copied per block, examples innermost, from its
   // layout (`.dout`: along its innermost dimension, each value stored to its place); the
-  // result is stored to the (x, y, c, n) layout a value at a time, one per C multiply-add
-  // tiles. Along x, a third to a half of the lanes would multiply zeros (C3's 14-wide
-  // rows in 16 lanes of which 10 reach dout per window column).
+  // result is stored to the (x, y, c, n) layout a value at a time (a store per tile's
+  // hundreds of multiply-adds). Along x, a third to a half of the lanes would multiply
+  // zeros (C3's 14-wide rows in 16 lanes of which 10 reach dout per window column).
   void examplesGradInput(const LoweredOp &op) {
     const std::string &name = op.name, acc = helper(op, "acc"), copy = helper(op, "dout");
     const int C = op.extents[2];
